@@ -1,0 +1,96 @@
+/**
+ * Start-up configuration: `.env` plus the environment, validated into one frozen object.
+ * A bad value stops start-up with one line naming the variable and what is wrong.
+ */
+import { dirname, isAbsolute, join, resolve } from "node:path";
+import { DEFAULT_LIMITS } from "./http/limits.ts";
+import type { LogLevel } from "./log.ts";
+import { DEFAULT_SETTINGS, type SettingsOverrides } from "./server/settings.ts";
+import type { EnvSource } from "./env.ts";
+
+/** The project root: where routes.json, webroot/ and migrations/ live (also inside a compiled binary). */
+export const PROJECT_ROOT: string = dirname(import.meta.dirname!);
+
+export interface Config {
+  readonly host: string;
+  readonly port: number;
+  readonly webRootDir: string;
+  readonly routesFile: string;
+  readonly tls: { readonly certFile: string; readonly keyFile: string } | null;
+  readonly logFormat: "text" | "json";
+  readonly logLevel: LogLevel;
+  readonly server: SettingsOverrides;
+}
+
+export class ConfigError extends Error {
+  override name = "ConfigError";
+}
+
+export function loadConfig(env: EnvSource): Config {
+  const read = (name: string) => {
+    const value = env[name]?.trim();
+    return value === undefined || value === "" ? undefined : value;
+  };
+
+  const certFile = read("TLS_CERT_FILE");
+  const keyFile = read("TLS_KEY_FILE");
+  if ((certFile === undefined) !== (keyFile === undefined)) {
+    throw new ConfigError("TLS_CERT_FILE and TLS_KEY_FILE must be set together");
+  }
+
+  const keepAliveTimeoutMs = integer(read, "KEEP_ALIVE_TIMEOUT_MS", DEFAULT_SETTINGS.keepAliveTimeoutMs, 1, 3_600_000);
+  return Object.freeze({
+    host: read("HOST") ?? "0.0.0.0",
+    port: integer(read, "PORT", 8080, 0, 65535),
+    webRootDir: path(read("WEB_ROOT_DIR"), join(PROJECT_ROOT, "webroot")),
+    routesFile: join(PROJECT_ROOT, "routes.json"),
+    tls: certFile && keyFile ? Object.freeze({ certFile: resolve(certFile), keyFile: resolve(keyFile) }) : null,
+    logFormat: oneOf(read, "LOG_FORMAT", ["text", "json"] as const, "text"),
+    logLevel: oneOf(read, "LOG_LEVEL", ["debug", "info", "warn", "error"] as const, "info"),
+    server: Object.freeze({
+      maxConnections: integer(read, "MAX_CONNECTIONS", DEFAULT_SETTINGS.maxConnections, 1, 1_000_000),
+      keepAliveTimeoutMs,
+      headerTimeoutMs: integer(read, "HEADER_TIMEOUT_MS", DEFAULT_SETTINGS.headerTimeoutMs, 1, 3_600_000),
+      bodyTimeoutMs: integer(read, "BODY_TIMEOUT_MS", DEFAULT_SETTINGS.bodyTimeoutMs, 1, 3_600_000),
+      writeTimeoutMs: integer(read, "WRITE_TIMEOUT_MS", DEFAULT_SETTINGS.writeTimeoutMs, 1, 3_600_000),
+      shutdownTimeoutMs: integer(read, "SHUTDOWN_TIMEOUT_MS", DEFAULT_SETTINGS.shutdownTimeoutMs, 0, 3_600_000),
+      limits: Object.freeze({
+        maxBodyBytes: integer(read, "MAX_BODY_BYTES", DEFAULT_LIMITS.maxBodyBytes, 0, 2 ** 40),
+        maxHeadBytes: integer(read, "MAX_HEAD_BYTES", DEFAULT_LIMITS.maxHeadBytes, 1024, 1024 * 1024),
+        maxRequestLineBytes: integer(
+          read,
+          "MAX_REQUEST_LINE_BYTES",
+          DEFAULT_LIMITS.maxRequestLineBytes,
+          64,
+          1024 * 1024,
+        ),
+        maxHeaderCount: integer(read, "MAX_HEADER_COUNT", DEFAULT_LIMITS.maxHeaderCount, 1, 10_000),
+      }),
+    }),
+  });
+}
+
+type Read = (name: string) => string | undefined;
+
+function integer(read: Read, name: string, fallback: number, min: number, max: number): number {
+  const raw = read(name);
+  if (raw === undefined) return fallback;
+  if (!/^[0-9]+$/.test(raw)) throw new ConfigError(`${name} must be a whole number, got ${JSON.stringify(raw)}`);
+  const value = Number(raw);
+  if (value < min || value > max) throw new ConfigError(`${name} must be between ${min} and ${max}, got ${raw}`);
+  return value;
+}
+
+function oneOf<T extends string>(read: Read, name: string, allowed: readonly T[], fallback: T): T {
+  const raw = read(name);
+  if (raw === undefined) return fallback;
+  if (!(allowed as readonly string[]).includes(raw)) {
+    throw new ConfigError(`${name} must be one of ${allowed.join(", ")}, got ${JSON.stringify(raw)}`);
+  }
+  return raw as T;
+}
+
+function path(value: string | undefined, fallback: string): string {
+  if (value === undefined) return fallback;
+  return isAbsolute(value) ? value : resolve(value);
+}

@@ -20,13 +20,6 @@ export const TOKEN: Uint8Array = table((b) =>
   isDigit(b) || isAlpha(b) || "!#$%&'*+-.^_`|~".includes(String.fromCharCode(b))
 );
 
-/** For token bytes, the byte lowercased; 0 for every other byte. */
-export const TOKEN_LOWER: Uint8Array = (() => {
-  const t = new Uint8Array(256);
-  for (let b = 0; b < 256; b++) if (TOKEN[b] === 1) t[b] = b >= 0x41 && b <= 0x5a ? b | 0x20 : b;
-  return t;
-})();
-
 /**
  * Bytes accepted in a request-target: visible ASCII except "#".
  *

@@ -16,7 +16,7 @@
  *          │           └─────────────────────────────────────────────────────────────────────────────────────────┘
  *          └─ any violation ─▶ ERROR (sticky: every later call throws the same error)
  */
-import { COLON, CR, FIELD_VALUE, HEX_VALUE, HTAB, LF, SEMICOLON, SP, TARGET, TOKEN, TOKEN_LOWER } from "./chars.ts";
+import { COLON, CR, FIELD_VALUE, HEX_VALUE, HTAB, LF, SEMICOLON, SP, TARGET, TOKEN } from "./chars.ts";
 import { Buffer } from "node:buffer";
 import { ParserUsageError, ProtocolError } from "./errors.ts";
 import { FieldList } from "./fields.ts";
@@ -78,6 +78,8 @@ const L_END_LF = 11;
 const MAX_LEADING_EMPTY_LINES = 8;
 const INITIAL_BUFFER_BYTES = 16 * 1024;
 const HTTP_VERSION_LENGTH = 8; // "HTTP/1.1"
+/** Heads up to this size are remembered for the repeat-head fast path. */
+const MAX_REPEAT_HEAD_BYTES = 2048;
 
 /** A node Buffer over the same memory: its latin1 decoding is the fastest byte-to-string path. */
 function latin1View(bytes: Uint8Array): Buffer {
@@ -102,6 +104,8 @@ export class RequestParser {
   #scan = 0;
   #leadingLines = 0;
   #lexEnd = 0;
+  /** The previous head's bytes and event, for the repeat-head fast path. */
+  #lastHead: { bytes: Uint8Array; event: HeadEvent } | null = null;
   #methodEnd = 0;
   #targetEnd = 0;
   #versionEnd = 0;
@@ -221,6 +225,22 @@ export class RequestParser {
     let lex = this.#lex;
     const marks = this.#marks;
 
+    // Repeat-head fast path. Keep-alive clients (pollers, health checks, API clients, load
+    // generators) often send byte-identical heads; comparing bytes is much cheaper than lexing
+    // and decoding them again, and identical bytes have an identical meaning.
+    const repeat = this.#lastHead;
+    if (repeat !== null && lex === L_LEADING && i === base && end - base >= repeat.bytes.length) {
+      const bytes = repeat.bytes;
+      const n = bytes.length;
+      let k = 0;
+      while (k < n && buf[base + k] === bytes[k]) k++;
+      if (k === n) {
+        this.#start = base + n;
+        this.#enterBody(repeat.event.head);
+        return repeat.event;
+      }
+    }
+
     // Once past leading empty lines the head starts at #start (= base); limits are offsets from it.
     while (i < end) {
       switch (lex) {
@@ -312,7 +332,7 @@ export class RequestParser {
           if (lex === -1) {
             this.#lex = L_LEADING;
             this.#scan = 0;
-            return { type: "head", head: this.#finishHead(i) };
+            return this.#finishHead(i);
           }
           // ">=": the request-line's CRLF may already sit past the cap when the two limits are close.
           if (i >= cap) throw new ProtocolError(431, "request head too large");
@@ -332,8 +352,7 @@ export class RequestParser {
    * Lexes field lines from `i` to `stop`. Returns the new lexer state (-1: the empty line
    * ending the section was consumed) and leaves the new position in #lexEnd.
    *
-   * Names are lowercased in place (names are case-insensitive, and the buffer is ours);
-   * marks record each value without its surrounding whitespace.
+   * Marks record each name and each value without its surrounding whitespace.
    */
   #lexFields(
     buf: Uint8Array,
@@ -354,7 +373,7 @@ export class RequestParser {
           } else if (TOKEN[c] === 1) {
             if (marks.length / 4 >= maxFields) throw new ProtocolError(431, "too many header fields");
             marks.push(i - base, 0, 0, 0);
-            buf[i++] = TOKEN_LOWER[c];
+            i++;
             lex = L_NAME;
           } else if (c === SP || c === HTAB) {
             throw new ProtocolError(400, "obsolete line folding is not allowed");
@@ -364,11 +383,7 @@ export class RequestParser {
           break;
         }
         case L_NAME: {
-          while (i < stop) {
-            const lower = TOKEN_LOWER[buf[i]];
-            if (lower === 0) break;
-            buf[i++] = lower;
-          }
+          while (i < stop && TOKEN[buf[i]] === 1) i++;
           if (i === stop) break;
           // Whitespace between name and colon is a smuggling vector: refused (RFC 9112 §5.1).
           if (buf[i] !== COLON) throw new ProtocolError(400, "invalid header field name");
@@ -411,7 +426,7 @@ export class RequestParser {
     return lex;
   }
 
-  #finishHead(headEnd: number): RequestHead {
+  #finishHead(headEnd: number): HeadEvent {
     const base = this.#start;
     const text = this.#decode(base, headEnd);
     const raw: RawHead = {
@@ -429,9 +444,16 @@ export class RequestParser {
     raw.headers = this.#fieldsFrom(text, raw);
     const head = interpretHead(raw, this.limits);
 
+    const event: HeadEvent = Object.freeze({ type: "head", head });
+    this.#lastHead = headEnd - base <= MAX_REPEAT_HEAD_BYTES ? { bytes: this.#buf.slice(base, headEnd), event } : null;
     this.#start = headEnd;
     this.#leadingLines = 0;
     this.#marks.length = 0;
+    this.#enterBody(head);
+    return event;
+  }
+
+  #enterBody(head: RequestHead): void {
     this.#bodyBytes = 0;
     if (head.framing === "length") {
       this.#remaining = head.contentLength;
@@ -441,7 +463,6 @@ export class RequestParser {
     } else {
       this.#state = END;
     }
-    return head;
   }
 
   /** The version as a constant string for HTTP/1.1 and HTTP/1.0. */
@@ -480,7 +501,7 @@ export class RequestParser {
     const names: string[] = [];
     const values: string[] = [];
     for (let m = 0; m < marks.length; m += 4) {
-      const name = text.slice(marks[m], marks[m + 1]);
+      const name = text.slice(marks[m], marks[m + 1]).toLowerCase();
       const value = text.slice(marks[m + 2], marks[m + 3]);
       names.push(name);
       values.push(value);

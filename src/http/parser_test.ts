@@ -873,6 +873,55 @@ const FIXTURES: Fixture[] = [
     events: [{ head: { contentLength: 5 } }, { data: "hello" }, END],
     error: { status: 400, message: "both Transfer-Encoding and Content-Length" },
   },
+  // Repeat-head fast path: identical heads on one connection are recognised by their bytes.
+  {
+    name: "parser gives identical repeated heads the same meaning",
+    raw: GET + GET + GET,
+    events: [{ head: { method: "GET", path: "/" } }, END, { head: { method: "GET", path: "/" } }, END, {
+      head: { method: "GET", path: "/" },
+    }, END],
+  },
+  {
+    name: "parser re-reads a head that differs from the previous one in a single byte",
+    raw: "GET /a HTTP/1.1\r\nHost: example.com\r\nX-Id: 1\r\n\r\n" +
+      "GET /a HTTP/1.1\r\nHost: example.com\r\nX-Id: 2\r\n\r\n",
+    events: [
+      { head: { get: { "x-id": "1" } } },
+      END,
+      { head: { get: { "x-id": "2" } } },
+      END,
+    ],
+  },
+  {
+    name: "parser re-reads a head whose field names differ only in case",
+    raw: "GET / HTTP/1.1\r\nHost: example.com\r\nX-Id: 1\r\n\r\n" +
+      "GET / HTTP/1.1\r\nHost: example.com\r\nx-iD: 1\r\n\r\n",
+    events: [
+      { head: { headers: [["host", "example.com"], ["x-id", "1"]] } },
+      END,
+      { head: { headers: [["host", "example.com"], ["x-id", "1"]] } },
+      END,
+    ],
+  },
+  {
+    name: "parser reads each body of repeated POST heads",
+    raw: "POST / HTTP/1.1\r\nHost: example.com\r\nContent-Length: 3\r\n\r\nabc" +
+      "POST / HTTP/1.1\r\nHost: example.com\r\nContent-Length: 3\r\n\r\nxyz",
+    events: [
+      { head: { framing: "length", contentLength: 3 } },
+      { data: "abc" },
+      END,
+      { head: { framing: "length", contentLength: 3 } },
+      { data: "xyz" },
+      END,
+    ],
+  },
+  {
+    name: "parser still refuses a bad request that starts like the previous head",
+    raw: GET + "GET / HTTP/1.1\r\nHost: example.com\r\n\n",
+    events: [{ head: { method: "GET" } }, END],
+    error: { status: 400 },
+  },
 ];
 
 // ── Runner ───────────────────────────────────────────────────────────────────

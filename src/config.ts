@@ -3,7 +3,7 @@
  * A bad value stops start-up with one line naming the variable and what is wrong.
  */
 import { dirname, isAbsolute, join, resolve } from "node:path";
-import { DEFAULT_LIMITS } from "./http/limits.ts";
+import { DEFAULT_LIMITS, MIN_REQUEST_LINE_BYTES } from "./http/limits.ts";
 import type { LogLevel } from "./log.ts";
 import { DEFAULT_SETTINGS, type SettingsOverrides } from "./server/settings.ts";
 import type { EnvSource } from "./env.ts";
@@ -39,6 +39,19 @@ export function loadConfig(env: EnvSource): Config {
   }
 
   const keepAliveTimeoutMs = integer(read, "KEEP_ALIVE_TIMEOUT_MS", DEFAULT_SETTINGS.keepAliveTimeoutMs, 1, 3_600_000);
+  const maxHeadBytes = integer(read, "MAX_HEAD_BYTES", DEFAULT_LIMITS.maxHeadBytes, 1024, 1024 * 1024);
+  const maxRequestLineBytes = integer(
+    read,
+    "MAX_REQUEST_LINE_BYTES",
+    DEFAULT_LIMITS.maxRequestLineBytes,
+    MIN_REQUEST_LINE_BYTES,
+    1024 * 1024,
+  );
+  if (maxRequestLineBytes > maxHeadBytes) {
+    throw new ConfigError(
+      `MAX_REQUEST_LINE_BYTES (${maxRequestLineBytes}) must not exceed MAX_HEAD_BYTES (${maxHeadBytes})`,
+    );
+  }
   return Object.freeze({
     host: read("HOST") ?? "0.0.0.0",
     port: integer(read, "PORT", 8080, 0, 65535),
@@ -56,14 +69,8 @@ export function loadConfig(env: EnvSource): Config {
       shutdownTimeoutMs: integer(read, "SHUTDOWN_TIMEOUT_MS", DEFAULT_SETTINGS.shutdownTimeoutMs, 0, 3_600_000),
       limits: Object.freeze({
         maxBodyBytes: integer(read, "MAX_BODY_BYTES", DEFAULT_LIMITS.maxBodyBytes, 0, 2 ** 40),
-        maxHeadBytes: integer(read, "MAX_HEAD_BYTES", DEFAULT_LIMITS.maxHeadBytes, 1024, 1024 * 1024),
-        maxRequestLineBytes: integer(
-          read,
-          "MAX_REQUEST_LINE_BYTES",
-          DEFAULT_LIMITS.maxRequestLineBytes,
-          64,
-          1024 * 1024,
-        ),
+        maxHeadBytes,
+        maxRequestLineBytes,
         maxHeaderCount: integer(read, "MAX_HEADER_COUNT", DEFAULT_LIMITS.maxHeaderCount, 1, 10_000),
       }),
     }),

@@ -25,3 +25,6 @@ export const DEFAULT_LIMITS: ParserLimits = Object.freeze({
 
 /** Longest method token accepted; longer ones are refused before the target is read. */
 export const MAX_METHOD_LENGTH = 32;
+
+/** Shortest request-line limit accepted: room for the longest method and a short target. */
+export const MIN_REQUEST_LINE_BYTES = 2 * MAX_METHOD_LENGTH;

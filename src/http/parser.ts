@@ -20,7 +20,7 @@ import { COLON, CR, FIELD_VALUE, HEX_VALUE, HTAB, LF, SEMICOLON, SP, TARGET, TOK
 import { Buffer } from "node:buffer";
 import { ParserUsageError, ProtocolError } from "./errors.ts";
 import { FieldList } from "./fields.ts";
-import { DEFAULT_LIMITS, MAX_METHOD_LENGTH, type ParserLimits } from "./limits.ts";
+import { DEFAULT_LIMITS, MAX_METHOD_LENGTH, MIN_REQUEST_LINE_BYTES, type ParserLimits } from "./limits.ts";
 import { interpretHead, type RawHead, type RequestHead } from "./request_head.ts";
 
 export type { RequestHead } from "./request_head.ts";
@@ -122,7 +122,7 @@ export class RequestParser {
   constructor(limits: Partial<ParserLimits> = {}) {
     this.limits = { ...DEFAULT_LIMITS, ...limits };
     const { maxRequestLineBytes, maxHeadBytes } = this.limits;
-    if (maxRequestLineBytes < 2 * MAX_METHOD_LENGTH || maxRequestLineBytes > maxHeadBytes) {
+    if (maxRequestLineBytes < MIN_REQUEST_LINE_BYTES || maxRequestLineBytes > maxHeadBytes) {
       throw new ParserUsageError("maxRequestLineBytes must be between 64 and maxHeadBytes");
     }
   }

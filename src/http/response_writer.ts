@@ -76,7 +76,9 @@ function keepAliveLine(minorVersion: 0 | 1, timeoutSeconds: number): Uint8Array 
   if (line === undefined) {
     // HTTP/1.0 clients need the explicit token to keep the connection (RFC 9112 §C.2.2).
     const connection = minorVersion === 0 ? "connection: keep-alive\r\n" : "";
-    line = encoder.encode(`${connection}keep-alive: timeout=${timeoutSeconds}\r\n`);
+    // Under a second there is no honest whole number to advertise: say nothing.
+    const keepAlive = timeoutSeconds >= 1 ? `keep-alive: timeout=${timeoutSeconds}\r\n` : "";
+    line = encoder.encode(connection + keepAlive);
     cache.set(timeoutSeconds, line);
   }
   return line;

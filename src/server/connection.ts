@@ -93,6 +93,10 @@ export class HttpConnection implements TrackedConnection {
   #pendingWrite: Promise<void> | null = null;
   #writeError: unknown = null;
   #closed = false;
+  /** Settled by abort(): ends serve() even while a handler is still running. */
+  readonly #aborted = Promise.withResolvers<void>();
+  /** A 408 was sent from the sweeper; what the peer still sends is read and dropped. */
+  #timedOut = false;
   #headStarted = false;
   #info: { -readonly [K in keyof ExchangeInfo]: ExchangeInfo[K] };
   /** A body broke its framing (malformed, too slow, too large): close after answering. */
@@ -123,8 +127,15 @@ export class HttpConnection implements TrackedConnection {
     return this.#remoteAddress;
   }
 
-  /** Serves requests until the connection ends. Never throws. */
-  async serve(): Promise<void> {
+  /**
+   * Serves requests until the connection ends. Never throws, and settles once `abort()` is
+   * called even if a handler never does.
+   */
+  serve(): Promise<void> {
+    return Promise.race([this.#run(), this.#aborted.promise]);
+  }
+
+  async #run(): Promise<void> {
     try {
       await this.#loop();
       await this.#flush();
@@ -165,6 +176,7 @@ export class HttpConnection implements TrackedConnection {
         if (this.#context.draining && parser.isIdle) return;
         this.#armReadDeadline();
         const n = await this.#conn.read(parser.reserve(READ_BYTES));
+        if (this.#timedOut) return this.#dropInput();
         if (n === null) {
           // The peer closed. A half-received head can still be answered: it may only have shut its write side.
           if (parser.isReceivingHead) return this.#refuse(new ProtocolError(400, "incomplete request head"));
@@ -220,7 +232,7 @@ export class HttpConnection implements TrackedConnection {
   #failureResponse(head: RequestHead, error: unknown): HttpResponse {
     if (error instanceof ProtocolError) {
       // The body was malformed, too slow, or grew too large: the connection cannot continue.
-      this.#logRefusal(error);
+      if (!this.#timedOut) this.#logRefusal(error);
       this.#framingBroken = true;
       return errorResponse(error.status, error.message);
     }
@@ -229,10 +241,15 @@ export class HttpConnection implements TrackedConnection {
   }
 
   #respond(response: HttpResponse, head: RequestHead, body: ExchangeBody): boolean | Promise<boolean> {
-    body.close();
-    if (this.#closed) return false;
+    if (this.#closed || this.#timedOut) {
+      // Nobody will read this response: release what it holds (an open file, say).
+      if (response.body instanceof ReadableStream) response.body.cancel().catch(() => {});
+      body.close();
+      return this.#timedOut ? this.#dropInput().then(() => false) : false;
+    }
     const keepAlive = head.keepAlive && !this.#context.draining && !this.#framingBroken;
     if (keepAlive && !body.tryFinishSync()) return this.#respondAfterDiscard(response, head, body);
+    body.close();
     return this.#send(response, head, body, keepAlive);
   }
 
@@ -242,7 +259,8 @@ export class HttpConnection implements TrackedConnection {
    */
   async #respondAfterDiscard(response: HttpResponse, head: RequestHead, body: ExchangeBody): Promise<boolean> {
     const keepAlive = body.clientMaySend && await this.#discard(body);
-    if (this.#closed) return false;
+    body.close();
+    if (this.#closed || this.#timedOut) return this.#respond(response, head, body);
     return await this.#send(response, head, body, keepAlive);
   }
 
@@ -337,11 +355,10 @@ export class HttpConnection implements TrackedConnection {
 
   async fillForBody(): Promise<boolean> {
     this.#setPhase(Phase.Body, this.#context.now + this.#settings.bodyTimeoutMs);
-    try {
-      return await this.#fillRaw();
-    } finally {
-      this.#setPhase(Phase.Handler, Infinity);
-    }
+    const more = await this.#fillRaw();
+    if (this.#timedOut) throw new ProtocolError(408, "request body timed out");
+    this.#setPhase(Phase.Handler, Infinity);
+    return more;
   }
 
   async sendContinue(): Promise<void> {
@@ -403,13 +420,11 @@ export class HttpConnection implements TrackedConnection {
 
   /** Writes everything queued, in order, and waits until it is written. */
   async #flush(): Promise<void> {
+    // Through the writer, which takes the queued bytes before it awaits: a concurrent kick
+    // (an async handler) then finds nothing left to send twice.
+    this.#kickWriter();
     while (this.#pendingWrite !== null) await this.#pendingWrite;
     if (this.#writeError !== null) throw this.#writeError;
-    const sink = this.#sink;
-    if (sink.length === 0) return;
-    await this.#writeAll(sink.view());
-    sink.reset();
-    sink.shrinkTo(SINK_KEEP_BYTES);
   }
 
   async #writeAll(bytes: Uint8Array): Promise<void> {
@@ -473,16 +488,23 @@ export class HttpConnection implements TrackedConnection {
   onDeadline(due: number): void {
     if (this.#closed) return;
     const phase = this.#phase;
-    if (this.#writeDeadline > due && (phase === Phase.Head || phase === Phase.Body)) {
+    if (this.#writeDeadline > due && !this.#timedOut && (phase === Phase.Head || phase === Phase.Body)) {
       this.#context.logger.warn("request timed out", {
         remote: this.#remoteAddress,
         status: 408,
         phase: phase === Phase.Head ? "head" : "body",
       });
-      // The loop is parked in a read: answer from here, then close, which ends the read.
+      // The loop is parked in a read. Answer from here, after any write in progress, then shut
+      // the write side; the loop drops whatever still arrives until the peer closes or the
+      // linger deadline passes, so the 408 is not destroyed by a reset.
+      this.#timedOut = true;
+      this.#setPhase(Phase.Linger, due + this.#settings.lingerMs);
       const conn = this.#conn;
-      this.#closed = true;
-      conn.write(closingErrorBytes(408)).catch(() => 0).finally(() => closeQuietly(conn));
+      const previous = this.#pendingWrite ?? Promise.resolve();
+      previous
+        .then(() => this.#writeAll(closingErrorBytes(408)))
+        .then(() => conn.closeWrite())
+        .catch(() => this.#close());
       return;
     }
     this.#close();
@@ -494,6 +516,14 @@ export class HttpConnection implements TrackedConnection {
 
   abort(): void {
     this.#close();
+    this.#aborted.resolve();
+  }
+
+  /** After a timeout: read and drop input until the peer closes (or the linger deadline cuts it). */
+  async #dropInput(): Promise<void> {
+    const scratch = new Uint8Array(READ_BYTES);
+    let dropped = 0;
+    while (dropped < LINGER_BYTES && (await this.#conn.read(scratch)) !== null) dropped += READ_BYTES;
   }
 
   // ── Logging ────────────────────────────────────────────────────────────────
@@ -515,7 +545,7 @@ export class HttpConnection implements TrackedConnection {
   }
 }
 
-function closeQuietly(conn: Deno.Conn): void {
+export function closeQuietly(conn: Deno.Conn): void {
   try {
     conn.close();
   } catch {
@@ -539,5 +569,7 @@ export function isConnectionGone(error: unknown): boolean {
     error instanceof Deno.errors.NotConnected ||
     error instanceof Deno.errors.Interrupted ||
     error instanceof Deno.errors.UnexpectedEof ||
+    // A TLS handshake with something that is not TLS (plain HTTP on the TLS port, scanners).
+    error instanceof Deno.errors.InvalidData ||
     (error instanceof Error && /tls|handshake|certificate/i.test(error.message));
 }

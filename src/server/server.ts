@@ -4,7 +4,7 @@
  */
 import type { RequestHandler } from "../http/message.ts";
 import { type Logger, silentLogger } from "../log.ts";
-import { HttpConnection, isConnectionGone } from "./connection.ts";
+import { closeQuietly, HttpConnection, isConnectionGone } from "./connection.ts";
 import { closingErrorBytes } from "./error_response.ts";
 import { resolveSettings, type ServerSettings, type SettingsOverrides } from "./settings.ts";
 
@@ -134,29 +134,26 @@ export class HttpServer {
     this.now = Date.now();
     if (this.#connections.size >= this.settings.maxConnections) {
       this.#logger.warn("connection refused: too many connections", { status: 503 });
-      conn.write(this.#overload).catch(() => 0).finally(() => {
-        try {
-          conn.close();
-        } catch {
-          // Already closed.
-        }
-      });
+      this.#track(refuseOverloaded(conn, this.#overload, this.settings.lingerMs));
       return;
     }
-    if (!this.secure && "setNoDelay" in conn) {
-      try {
-        (conn as Deno.TcpConn).setNoDelay(true);
-      } catch (error) {
-        if (!isConnectionGone(error)) throw error;
-      }
+    let connection: HttpConnection;
+    try {
+      if (!this.secure) (conn as Deno.TcpConn).setNoDelay(true);
+      connection = new HttpConnection(conn, this, this.secure);
+    } catch (error) {
+      // One connection's trouble (e.g. it is already gone) must not stop the server.
+      if (!isConnectionGone(error)) this.#logger.error("connection setup failed", { error: String(error) });
+      closeQuietly(conn);
+      return;
     }
-    const connection = new HttpConnection(conn, this, this.secure);
     this.#connections.add(connection);
-    const task = connection.serve().finally(() => {
-      this.#connections.delete(connection);
-      this.#tasks.delete(task);
-    });
-    this.#tasks.add(task);
+    this.#track(connection.serve().finally(() => this.#connections.delete(connection)));
+  }
+
+  #track(task: Promise<void>): void {
+    const tracked = task.finally(() => this.#tasks.delete(tracked));
+    this.#tasks.add(tracked);
   }
 
   #sweep(): void {
@@ -176,5 +173,25 @@ export class HttpServer {
   }
   get logger(): Logger {
     return this.#logger;
+  }
+}
+
+/**
+ * Answers 503 to a connection over the limit. The write side is shut first and input is
+ * dropped briefly before closing: closing with unread input would reset the connection and
+ * could destroy the 503 before the client reads it.
+ */
+async function refuseOverloaded(conn: Deno.Conn, response: Uint8Array, lingerMs: number): Promise<void> {
+  const cutoff = setTimeout(() => closeQuietly(conn), lingerMs);
+  try {
+    await conn.write(response);
+    await conn.closeWrite();
+    const scratch = new Uint8Array(4096);
+    while ((await conn.read(scratch)) !== null) { /* dropped */ }
+  } catch {
+    // The peer went away, or the cutoff closed the connection.
+  } finally {
+    clearTimeout(cutoff);
+    closeQuietly(conn);
   }
 }

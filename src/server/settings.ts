@@ -1,5 +1,5 @@
 /** Connection and server settings, with the defaults a public-facing server should have. */
-import { DEFAULT_LIMITS, type ParserLimits } from "../http/limits.ts";
+import { DEFAULT_LIMITS, MIN_REQUEST_LINE_BYTES, type ParserLimits } from "../http/limits.ts";
 
 export interface ConnectionSettings {
   readonly limits: ParserLimits;
@@ -43,8 +43,22 @@ export type SettingsOverrides = Partial<Omit<ServerSettings, "limits" | "keepAli
   limits?: Partial<ParserLimits>;
 };
 
+export class SettingsError extends Error {
+  override name = "SettingsError";
+}
+
+/** Defaults with `overrides` applied; inconsistent limits are refused here, before any connection. */
 export function resolveSettings(overrides: SettingsOverrides = {}): ServerSettings {
   const { limits, ...rest } = overrides;
-  const merged = { ...DEFAULT_SETTINGS, ...rest, limits: { ...DEFAULT_LIMITS, ...limits } };
+  const merged = { ...DEFAULT_SETTINGS, ...rest, limits: Object.freeze({ ...DEFAULT_LIMITS, ...limits }) };
+  const { maxRequestLineBytes, maxHeadBytes } = merged.limits;
+  if (maxRequestLineBytes < MIN_REQUEST_LINE_BYTES) {
+    throw new SettingsError(`maxRequestLineBytes must be at least ${MIN_REQUEST_LINE_BYTES}`);
+  }
+  if (maxHeadBytes < maxRequestLineBytes) {
+    throw new SettingsError(
+      `maxHeadBytes (${maxHeadBytes}) must be at least maxRequestLineBytes (${maxRequestLineBytes})`,
+    );
+  }
   return Object.freeze({ ...merged, keepAliveTimeoutSeconds: Math.floor(merged.keepAliveTimeoutMs / 1000) });
 }

@@ -1,0 +1,79 @@
+/**
+ * The full application as `main.ts` starts it: `start(loadConfig(env), logger)` on
+ * 127.0.0.1, a free port, and a temporary web root holding copies of webroot/ plus
+ * files that must never be served (dotfiles, a secret next to the root).
+ */
+import { join } from "node:path";
+import { loadConfig, PROJECT_ROOT } from "../../src/config.ts";
+import { type Running, start } from "../../src/start.ts";
+import { type CapturedLogs, captureLogs } from "./server.ts";
+
+/** Written into every file the server must not serve; no response may contain it. */
+export const SECRET = "SECRET-7f3a9c-do-not-serve";
+
+export interface TestApp extends AsyncDisposable {
+  readonly running: Running;
+  readonly port: number;
+  readonly baseUrl: string;
+  /** The temporary web root. */
+  readonly webRoot: string;
+  readonly logs: CapturedLogs;
+  /** `fetch` against the app through a client of its own (closed with the app). */
+  fetch(path: string, init?: RequestInit): Promise<Response>;
+  close(): Promise<void>;
+}
+
+export interface AppFiles {
+  /** Extra files to create in the web root: relative path → content. */
+  readonly [path: string]: string | Uint8Array;
+}
+
+export async function startApp(env: Record<string, string> = {}, files: AppFiles = {}): Promise<TestApp> {
+  const dir = await Deno.makeTempDir({ prefix: "h1server-app-" });
+  const webRoot = join(dir, "webroot");
+  await Deno.mkdir(join(webRoot, ".git"), { recursive: true });
+  for (const name of ["index.html", "style.css"]) {
+    await Deno.copyFile(join(PROJECT_ROOT, "webroot", name), join(webRoot, name));
+  }
+  await Deno.writeTextFile(join(dir, ".env"), `JWT_SECRET_KEY=${SECRET}\n`);
+  await Deno.writeTextFile(join(webRoot, ".env"), `JWT_SECRET_KEY=${SECRET}\n`);
+  await Deno.writeTextFile(join(webRoot, ".git", "config"), `[core]\n\tsecret = ${SECRET}\n`);
+  await Deno.writeTextFile(join(dir, "passwd"), `root:x:0:0:${SECRET}\n`);
+  for (const [path, content] of Object.entries(files)) {
+    const target = join(webRoot, path);
+    if (typeof content === "string") await Deno.writeTextFile(target, content);
+    else await Deno.writeFile(target, content);
+  }
+
+  const logs = captureLogs();
+  let running: Running;
+  try {
+    running = start(loadConfig({ PORT: "0", HOST: "127.0.0.1", WEB_ROOT_DIR: webRoot, ...env }), logs.logger);
+  } catch (error) {
+    await Deno.remove(dir, { recursive: true });
+    throw error;
+  }
+  const port = running.server.addr.port;
+  const baseUrl = `http://127.0.0.1:${port}`;
+  const client = Deno.createHttpClient({});
+  let closing: Promise<void> | null = null;
+  const close = () =>
+    closing ??= (async () => {
+      try {
+        client.close();
+        await running.server.shutdown();
+      } finally {
+        await Deno.remove(dir, { recursive: true });
+      }
+    })();
+  return {
+    running,
+    port,
+    baseUrl,
+    webRoot,
+    logs,
+    fetch: (path, init) => fetch(`${baseUrl}${path}`, { ...init, client }),
+    close,
+    [Symbol.asyncDispose]: close,
+  };
+}

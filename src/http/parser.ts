@@ -78,8 +78,6 @@ const L_END_LF = 11;
 const MAX_LEADING_EMPTY_LINES = 8;
 const INITIAL_BUFFER_BYTES = 16 * 1024;
 const HTTP_VERSION_LENGTH = 8; // "HTTP/1.1"
-/** Heads up to this size are remembered for the repeat-head fast path. */
-const MAX_REPEAT_HEAD_BYTES = 2048;
 
 /** A node Buffer over the same memory: its latin1 decoding is the fastest byte-to-string path. */
 function latin1View(bytes: Uint8Array): Buffer {
@@ -104,8 +102,9 @@ export class RequestParser {
   #scan = 0;
   #leadingLines = 0;
   #lexEnd = 0;
-  /** The previous head's bytes and event, for the repeat-head fast path. */
-  #lastHead: { bytes: Uint8Array; event: HeadEvent } | null = null;
+  /** The previous head's event and text (latin1, so one code unit per byte), for the repeat-head fast path. */
+  #lastHead: HeadEvent | null = null;
+  #lastHeadText = "";
   #methodEnd = 0;
   #targetEnd = 0;
   #versionEnd = 0;
@@ -229,15 +228,15 @@ export class RequestParser {
     // generators) often send byte-identical heads; comparing bytes is much cheaper than lexing
     // and decoding them again, and identical bytes have an identical meaning.
     const repeat = this.#lastHead;
-    if (repeat !== null && lex === L_LEADING && i === base && end - base >= repeat.bytes.length) {
-      const bytes = repeat.bytes;
-      const n = bytes.length;
+    const previous = this.#lastHeadText;
+    const n = previous.length;
+    if (repeat !== null && lex === L_LEADING && i === base && end - base >= n) {
       let k = 0;
-      while (k < n && buf[base + k] === bytes[k]) k++;
+      while (k < n && buf[base + k] === previous.charCodeAt(k)) k++;
       if (k === n) {
         this.#start = base + n;
-        this.#enterBody(repeat.event.head);
-        return repeat.event;
+        this.#enterBody(repeat.head);
+        return repeat;
       }
     }
 
@@ -444,8 +443,10 @@ export class RequestParser {
     raw.headers = this.#fieldsFrom(text, raw);
     const head = interpretHead(raw, this.limits);
 
-    const event: HeadEvent = Object.freeze({ type: "head", head });
-    this.#lastHead = headEnd - base <= MAX_REPEAT_HEAD_BYTES ? { bytes: this.#buf.slice(base, headEnd), event } : null;
+    const event: HeadEvent = { type: "head", head };
+    // The decoded text holds the head's bytes one per code unit: the next head is compared with it.
+    this.#lastHead = event;
+    this.#lastHeadText = text;
     this.#start = headEnd;
     this.#leadingLines = 0;
     this.#marks.length = 0;

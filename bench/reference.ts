@@ -8,8 +8,8 @@
 import { join } from "node:path";
 import { PROJECT_ROOT } from "../src/config.ts";
 import { HeaderBlock } from "../src/http/header_block.ts";
-import type { HttpRequest, HttpResponse } from "../src/http/message.ts";
-import { jsonError } from "../src/app/responses.ts";
+import type { HttpResponse } from "../src/http/message.ts";
+import { isJsonType } from "../src/app/context.ts";
 import { StaticFiles } from "../src/app/static_files.ts";
 import * as data from "../src/handlers/data.ts";
 import * as health from "../src/handlers/health.ts";
@@ -27,15 +27,21 @@ function responseInit(response: HttpResponse): ResponseInit {
   return { status: response.status, headers: HeaderBlock.from(response.headers).entries as [string, string][] };
 }
 
-function toResponse(response: HttpResponse): Response {
-  return new Response(response.body as BodyInit | null, responseInit(response));
+/** POST /api/data as h1server answers it: 415 without JSON, 400 for invalid JSON, else 201 with the echo. */
+async function createData(request: Request): Promise<Response> {
+  if (!isJsonType(request.headers.get("content-type") ?? "")) {
+    return Response.json({ error: "Content-Type must be application/json" }, { status: 415 });
+  }
+  let received: unknown;
+  try {
+    received = JSON.parse(await request.text());
+  } catch {
+    return Response.json({ error: "Request body is not valid JSON" }, { status: 400 });
+  }
+  return new Response(JSON.stringify({ message: "Data received", received }), CREATED_INIT);
 }
 
-/** data.create reads only `headers.get` and `body.json()`, which a Fetch Request provides as well. */
-async function createData(request: Request): Promise<Response> {
-  const adapted = { headers: request.headers, body: { json: () => request.json() } };
-  return toResponse(await data.create(adapted as unknown as HttpRequest));
-}
+const CREATED_INIT = { status: 201, headers: { "content-type": "application/json; charset=utf-8" } };
 
 const ROUTES: Record<string, Partial<Record<string, Handler>>> = {
   "/api/health": { GET: fixed(health.show()) },
@@ -64,7 +70,7 @@ function handle(request: Request): Response | Promise<Response> {
 
   const handler = ROUTES[path]?.[method];
   if (handler !== undefined) return handler(request);
-  if (path.startsWith("/api/")) return toResponse(jsonError(404, "Not Found"));
+  if (path.startsWith("/api/")) return Response.json({ error: "Not Found" }, { status: 404 });
   if (method === "GET") return serveStatic(path);
   return new Response("404 Not Found\n", NOT_FOUND_INIT);
 }

@@ -14,7 +14,10 @@ export const PROJECT_ROOT: string = dirname(import.meta.dirname!);
 export interface Config {
   readonly host: string;
   readonly port: number;
-  readonly webRootDir: string;
+  /** WEB_ROOT_DIR when set; otherwise routes.json's static root is used. */
+  readonly webRootDir: string | null;
+  /** Largest request body the JSON/text readers accept (413 beyond). */
+  readonly maxJsonBytes: number;
   readonly routesFile: string;
   readonly tls: { readonly certFile: string; readonly keyFile: string } | null;
   readonly logFormat: "text" | "json";
@@ -55,7 +58,8 @@ export function loadConfig(env: EnvSource): Config {
   return Object.freeze({
     host: read("HOST") ?? "0.0.0.0",
     port: integer(read, "PORT", 8080, 0, 65535),
-    webRootDir: path(read("WEB_ROOT_DIR"), join(PROJECT_ROOT, "webroot")),
+    webRootDir: optionalPath(read("WEB_ROOT_DIR")),
+    maxJsonBytes: integer(read, "MAX_JSON_BYTES", 100 * 1024, 0, 2 ** 40),
     routesFile: join(PROJECT_ROOT, "routes.json"),
     tls: certFile && keyFile ? Object.freeze({ certFile: resolve(certFile), keyFile: resolve(keyFile) }) : null,
     logFormat: oneOf(read, "LOG_FORMAT", ["text", "json"] as const, "text"),
@@ -97,7 +101,7 @@ function oneOf<T extends string>(read: Read, name: string, allowed: readonly T[]
   return raw as T;
 }
 
-function path(value: string | undefined, fallback: string): string {
-  if (value === undefined) return fallback;
+function optionalPath(value: string | undefined): string | null {
+  if (value === undefined) return null;
   return isAbsolute(value) ? value : resolve(value);
 }

@@ -7,7 +7,8 @@ Deno.test("config has working defaults with an empty environment", () => {
   const config = loadConfig({});
   assert.equal(config.host, "0.0.0.0");
   assert.equal(config.port, 8080);
-  assert.equal(config.webRootDir, join(PROJECT_ROOT, "webroot"));
+  assert.equal(config.webRootDir, null);
+  assert.equal(config.routesFile, join(PROJECT_ROOT, "routes.json"));
   assert.equal(config.tls, null);
   assert.equal(config.logFormat, "text");
   assert.ok(Object.isFrozen(config));

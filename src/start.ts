@@ -1,8 +1,10 @@
 /** Builds the application from configuration and starts serving it. */
+import { isAbsolute, join } from "node:path";
 import { createApp } from "./app/app.ts";
-import { parseRoutes } from "./app/routes_file.ts";
+import { pipeline } from "./app/pipeline.ts";
+import { parseRoutesFile } from "./app/routes_file.ts";
 import { StaticFiles } from "./app/static_files.ts";
-import type { Config } from "./config.ts";
+import { type Config, PROJECT_ROOT } from "./config.ts";
 import { HANDLERS } from "./handlers/registry.ts";
 import type { Logger } from "./log.ts";
 import { HttpServer } from "./server/server.ts";
@@ -14,8 +16,15 @@ export interface Running {
 }
 
 export function start(config: Config, logger: Logger): Running {
-  const routes = parseRoutes(Deno.readTextFileSync(config.routesFile), new Set(Object.keys(HANDLERS)));
-  const app = createApp({ routes, handlers: HANDLERS, staticFiles: new StaticFiles({ root: config.webRootDir }) });
+  const routes = parseRoutesFile(Deno.readTextFileSync(config.routesFile), new Set(Object.keys(HANDLERS)));
+  const mount = routes.static;
+  const root = config.webRootDir ?? (isAbsolute(mount.root) ? mount.root : join(PROJECT_ROOT, mount.root));
+  const app = createApp({
+    routes,
+    handlers: HANDLERS,
+    middleware: pipeline({ logger, maxJsonBytes: config.maxJsonBytes }),
+    staticFiles: new StaticFiles({ root, mount: mount.mount }),
+  });
   const tls = config.tls === null ? undefined : {
     cert: Deno.readTextFileSync(config.tls.certFile),
     key: Deno.readTextFileSync(config.tls.keyFile),

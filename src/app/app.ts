@@ -1,66 +1,114 @@
 /**
- * The application: routes from routes.json first, then static files for GET and HEAD.
- * API paths (/api/...) answer errors as JSON; other paths as plain text.
+ * The application: middleware around a router, with static files behind the routes.
+ *
+ * Per request: a Context is made, the middleware chain runs (its order is declared in
+ * pipeline.ts), and the endpoint routes the request — a handler from routes.json, an
+ * OPTIONS or 405 answer, a static file for GET/HEAD, or an error. Errors are thrown as
+ * HttpError and rendered by the error-handling middleware (JSON under /api, a small HTML
+ * page elsewhere).
  */
-import { HeaderBlock } from "../http/header_block.ts";
-import type { HttpRequest, HttpResponse, RequestHandler } from "../http/message.ts";
 import { reasonPhrase } from "../http/status.ts";
-import { jsonError } from "./responses.ts";
+import type { HttpRequest, HttpResponse } from "../http/message.ts";
+import { compose, type Middleware } from "./compose.ts";
+import { Context } from "./context.ts";
+import { HttpError } from "./http_error.ts";
+import { renderError } from "./error_page.ts";
+import { isApiPath } from "./paths.ts";
 import { Router } from "./router.ts";
-import type { RouteEntry } from "./routes_file.ts";
-import type { StaticFiles } from "./static_files.ts";
+import type { RouteEntry, RoutesFile } from "./routes_file.ts";
 
-export interface AppOptions {
-  readonly routes: readonly RouteEntry[];
-  readonly handlers: Readonly<Record<string, RequestHandler>>;
-  readonly staticFiles: StaticFiles | null;
+export type Handler = (ctx: Context) => HttpResponse | void | Promise<HttpResponse | void>;
+
+/** Serves the static mount. */
+export interface StaticHandler {
+  /**
+   * The response for a GET or HEAD of `path` (the raw request path), or null when no file
+   * answers it (the app then tries the SPA fallback, then 404).
+   */
+  serve(ctx: Context, path: string): Promise<HttpResponse | null>;
 }
 
-/** Methods this server knows; any other method is answered 501 (RFC 9110 §9.1). */
+export interface AppOptions {
+  readonly routes: RoutesFile;
+  readonly handlers: Readonly<Record<string, Handler>>;
+  readonly middleware?: readonly Middleware[];
+  readonly staticFiles?: StaticHandler | null;
+}
+
+export interface App {
+  /** The engine's request handler. */
+  handle(request: HttpRequest): Promise<HttpResponse>;
+  readonly router: Router<Handler>;
+}
+
+/** Methods this server knows; any other is answered 501 (RFC 9110 §9.1). */
 const KNOWN_METHODS = new Set(["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE", "CONNECT"]);
 const STATIC_ALLOW = "GET, HEAD, OPTIONS";
 
-export interface App {
-  readonly handle: RequestHandler;
-  readonly router: Router;
-}
-
 export function createApp(options: AppOptions): App {
-  const router = new Router(options.routes, options.handlers);
-  const staticFiles = options.staticFiles;
+  const router = new Router<Handler>(options.routes.routes, (entry: RouteEntry) => options.handlers[entry.handler]);
+  const staticFiles = options.staticFiles ?? null;
+  const { mount, spaFallback } = options.routes.static;
+  const mountPrefix = mount === "/" ? "" : mount;
 
-  const handle = (request: HttpRequest): HttpResponse | Promise<HttpResponse> => {
-    const { method, path } = request;
+  const endpoint = async (ctx: Context): Promise<void> => {
+    const { method, path } = ctx.req;
     const match = router.match(method, path);
     switch (match.kind) {
-      case "handler":
-        return match.handler(request);
+      case "handler": {
+        ctx.route = match.entry;
+        ctx.req.params = match.params;
+        const result = await match.handler(ctx);
+        if (result !== undefined) ctx.res = result;
+        if (ctx.res === null) throw new Error(`handler ${match.entry.handler} produced no response`);
+        return;
+      }
       case "options":
-        return { status: 204, headers: [["allow", match.allow]] };
+        ctx.status(204, [["allow", match.allow]]);
+        return;
       case "method-not-allowed":
-        return errorFor(path, 405, [["allow", match.allow]]);
+        throw new HttpError(405, "Method Not Allowed", { headers: [["allow", match.allow]] });
+      case "bad-path":
+        throw new HttpError(400, "Malformed percent-encoding in path");
     }
-    if (!KNOWN_METHODS.has(method)) return errorFor(path, 501);
-    if (path === "*" && method === "OPTIONS") return { status: 204, headers: [["allow", STATIC_ALLOW]] };
-    if (path.startsWith("/api/") || path === "/api" || staticFiles === null) return errorFor(path, 404);
-    if (method === "GET" || method === "HEAD") return staticFiles.respond(request);
-    if (method === "OPTIONS") return { status: 204, headers: [["allow", STATIC_ALLOW]] };
-    return errorFor(path, 405, [["allow", STATIC_ALLOW]]);
+    if (!KNOWN_METHODS.has(method)) throw new HttpError(501, "Not Implemented");
+    if (path === "*" && method === "OPTIONS") return void ctx.status(204, [["allow", STATIC_ALLOW]]);
+    // Trailing slashes are significant; a route reached with one more slash is redirected to its canonical path.
+    if (path.length > 1 && path.endsWith("/") && router.match("GET", path.slice(0, -1)).kind !== "none") {
+      const target = path.slice(0, -1) + (ctx.req.raw.query === "" ? "" : `?${ctx.req.raw.query}`);
+      return void ctx.redirect(target, 308);
+    }
+    if (isApiPath(path) || staticFiles === null || !(path === mount || path.startsWith(`${mountPrefix}/`))) {
+      throw new HttpError(404, "Not Found");
+    }
+    if (method === "OPTIONS") return void ctx.status(204, [["allow", STATIC_ALLOW]]);
+    if (method !== "GET" && method !== "HEAD") {
+      throw new HttpError(405, "Method Not Allowed", { headers: [["allow", STATIC_ALLOW]] });
+    }
+    const file = await staticFiles.serve(ctx, path);
+    if (file !== null) return void ctx.send(file);
+    // A single-page app routes on the client: unknown non-file paths get its index.html.
+    if (spaFallback && !/\.[A-Za-z0-9]+$/.test(path)) {
+      const index = await staticFiles.serve(ctx, `${mountPrefix}/`);
+      if (index !== null) return void ctx.send(index);
+    }
+    throw new HttpError(404, "Not Found");
+  };
+
+  const run = compose(options.middleware ?? [], endpoint);
+
+  const handle = async (request: HttpRequest): Promise<HttpResponse> => {
+    const ctx = new Context(request);
+    try {
+      await run(ctx);
+    } catch (error) {
+      // Last resort when no error-handling middleware is installed.
+      ctx.res = renderError(ctx, error instanceof HttpError ? error : new HttpError(500));
+    }
+    return ctx.finish(NO_RESPONSE);
   };
 
   return { handle, router };
 }
 
-const TEXT = new HeaderBlock([["content-type", "text/plain; charset=utf-8"], ["x-content-type-options", "nosniff"]]);
-
-function errorFor(path: string, status: number, extra: [string, string][] = []): HttpResponse {
-  const message = reasonPhrase(status);
-  if (path.startsWith("/api/") || path === "/api") {
-    return jsonError(status, message, extra.length === 0 ? undefined : jsonHeaders(extra));
-  }
-  return { status, headers: extra.length === 0 ? TEXT : TEXT.with(extra), body: `${status} ${message}\n` };
-}
-
-function jsonHeaders(extra: [string, string][]): HeaderBlock {
-  return new HeaderBlock([["content-type", "application/json; charset=utf-8"], ...extra]);
-}
+const NO_RESPONSE: HttpResponse = Object.freeze({ status: 500, body: `500 ${reasonPhrase(500)}\n` });

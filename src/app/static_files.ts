@@ -10,6 +10,9 @@
 import { extname, join, sep as SEPARATOR } from "node:path";
 import { HeaderBlock } from "../http/header_block.ts";
 import type { HttpRequest, HttpResponse } from "../http/message.ts";
+import type { Context } from "./context.ts";
+import { HttpError } from "./http_error.ts";
+import type { StaticHandler } from "./app.ts";
 import { contentTypeFor } from "./mime.ts";
 
 export interface StaticFilesOptions {
@@ -20,6 +23,8 @@ export interface StaticFilesOptions {
   readonly maxCacheBytes?: number;
   /** A cached file is checked against the disk at most this often. */
   readonly revalidateMs?: number;
+  /** URL prefix the root is served under ("/" by default). */
+  readonly mount?: string;
 }
 
 /** A file ready to send: its bytes (when cached) and its headers. */
@@ -47,12 +52,13 @@ interface CacheEntry {
 const REFUSED_400: StaticLookup = Object.freeze({ kind: "refused", status: 400 });
 const REFUSED_404: StaticLookup = Object.freeze({ kind: "refused", status: 404 });
 
-export class StaticFiles {
+export class StaticFiles implements StaticHandler {
   readonly root: string;
   readonly #realRoot: string;
   readonly #maxCachedFileBytes: number;
   readonly #maxCacheBytes: number;
   readonly #revalidateMs: number;
+  readonly #mountPrefix: string;
   /** Keyed by the raw request path, which was checked before it was cached. */
   readonly #cache = new Map<string, CacheEntry>();
   #cachedBytes = 0;
@@ -63,6 +69,7 @@ export class StaticFiles {
     this.#maxCachedFileBytes = options.maxCachedFileBytes ?? 256 * 1024;
     this.#maxCacheBytes = options.maxCacheBytes ?? 32 * 1024 * 1024;
     this.#revalidateMs = options.revalidateMs ?? 1000;
+    this.#mountPrefix = options.mount === undefined || options.mount === "/" ? "" : options.mount;
   }
 
   /** Finds the file for a raw (still percent-encoded) request path. */
@@ -103,21 +110,25 @@ export class StaticFiles {
     return { kind: "file", file };
   }
 
-  /** Answers a GET or HEAD for `request.path`. */
-  async respond(request: HttpRequest): Promise<HttpResponse> {
-    const found = await this.lookup(request.path);
-    if (found.kind === "refused") return plainError(found.status);
+  /** Answers a GET or HEAD for `path` (the raw request path), or null when no file answers it. */
+  async serve(ctx: Context, path: string): Promise<HttpResponse | null> {
+    const relative = this.#mountPrefix === "" ? path : path.slice(this.#mountPrefix.length) || "/";
+    const found = await this.lookup(relative);
+    if (found.kind === "refused") {
+      if (found.status === 400) throw new HttpError(400, "Bad path");
+      return null;
+    }
     if (found.kind === "redirect") {
-      const location = request.query === "" ? found.location : `${found.location}?${request.query}`;
-      return { status: 301, headers: [["location", location], ["content-type", "text/plain; charset=utf-8"]] };
+      const query = ctx.req.raw.query;
+      return ctx.redirect(`${this.#mountPrefix}${found.location}${query === "" ? "" : `?${query}`}`, 301);
     }
     const file = found.file;
-    if (isNotModified(request, file)) return { status: 304, headers: file.headers };
-    if (request.method === "HEAD" || file.bytes !== null) {
+    if (isNotModified(ctx.req.raw, file)) return { status: 304, headers: file.headers };
+    if (ctx.req.method === "HEAD" || file.bytes !== null) {
       return { status: 200, headers: file.headers, body: file.bytes };
     }
     const handle = await Deno.open(file.path, { read: true }).catch(() => null);
-    if (handle === null) return plainError(404);
+    if (handle === null) return null;
     return { status: 200, headers: file.headers, body: handle.readable };
   }
 
@@ -200,10 +211,4 @@ async function statOrNull(path: string): Promise<Deno.FileInfo | null> {
   } catch {
     return null;
   }
-}
-
-const PLAIN = new HeaderBlock([["content-type", "text/plain; charset=utf-8"], ["x-content-type-options", "nosniff"]]);
-
-function plainError(status: 400 | 404): HttpResponse {
-  return { status, headers: PLAIN, body: status === 400 ? "400 Bad Request\n" : "404 Not Found\n" };
 }

@@ -1,6 +1,7 @@
 /** Public sample API: GET /api/data returns sample JSON; POST /api/data echoes a JSON body. */
-import { json, jsonError, staticJson } from "../app/responses.ts";
-import type { HttpRequest, HttpResponse } from "../http/message.ts";
+import type { Context } from "../app/context.ts";
+import { staticJson } from "../app/responses.ts";
+import type { HttpResponse } from "../http/message.ts";
 
 const SAMPLE = staticJson(200, {
   message: "Public sample data",
@@ -15,17 +16,8 @@ export function list(): HttpResponse {
   return SAMPLE;
 }
 
-export async function create(request: HttpRequest): Promise<HttpResponse> {
-  const type = request.headers.get("content-type");
-  if (type === null || !/^application\/json\s*(;|$)/i.test(type)) {
-    return jsonError(415, "Content-Type must be application/json");
-  }
-  let received: unknown;
-  try {
-    received = await request.body.json();
-  } catch (error) {
-    if (error instanceof SyntaxError) return jsonError(400, "Request body is not valid JSON");
-    throw error;
-  }
-  return json(201, { message: "Data received", received });
+/** 415 without a JSON content type, 400 for invalid JSON, 413 over the body limit (all from ctx.req.json()). */
+export async function create(ctx: Context): Promise<HttpResponse> {
+  const received = await ctx.req.json();
+  return ctx.json({ message: "Data received", received }, 201);
 }

@@ -91,7 +91,15 @@ export class HeaderBlock {
   }
 }
 
-function assertFieldName(name: string): void {
+/** Framing fields the writer decides alone; never copied from handlers or middleware. */
+export const FRAMING_FIELDS: ReadonlySet<string> = new Set([
+  "connection",
+  "content-length",
+  "transfer-encoding",
+  "keep-alive",
+]);
+
+export function assertFieldName(name: string): void {
   if (name.length === 0) throw new InvalidHeaderError("empty header name");
   for (let i = 0; i < name.length; i++) {
     const c = name.charCodeAt(i);
@@ -100,7 +108,7 @@ function assertFieldName(name: string): void {
 }
 
 /** Refuses CR, LF, NUL and other controls: they would let a value split the response. */
-function assertFieldValue(name: string, value: string): void {
+export function assertFieldValue(name: string, value: string): void {
   for (let i = 0; i < value.length; i++) {
     const c = value.charCodeAt(i);
     if ((c < 0x20 && c !== 0x09) || c === 0x7f || c > 0xff) {

@@ -3,7 +3,7 @@
  * and what it returns. Nothing here touches a socket.
  */
 import type { FieldList } from "./fields.ts";
-import type { HeaderInit } from "./header_block.ts";
+import type { HeaderBlock, HeaderInit } from "./header_block.ts";
 import type { BodyFraming, RequestHead } from "./request_head.ts";
 
 /** A request body, read on demand. Reading it on an `Expect: 100-continue` request sends 100 Continue. */
@@ -42,6 +42,18 @@ export interface HttpResponse {
   readonly headers?: HeaderInit;
   /** Bytes and strings are sent with Content-Length; streams are sent chunked (close-delimited to HTTP/1.0). */
   readonly body?: ResponseBody;
+  /** Fields added around the handler's own (by middleware), written before them. */
+  readonly extra?: ExtraFields;
+}
+
+/**
+ * Response fields contributed by middleware: prebuilt blocks (encoded once, e.g. security
+ * headers) and per-response fields (validated as they are written). Framing fields
+ * (content-length, transfer-encoding, connection, keep-alive) are never taken from here.
+ */
+export interface ExtraFields {
+  readonly blocks: readonly HeaderBlock[];
+  readonly fields: readonly (readonly [string, string])[];
 }
 
 export type RequestHandler = (request: HttpRequest) => HttpResponse | Promise<HttpResponse>;

@@ -7,8 +7,8 @@
  */
 import type { ByteSink } from "./byte_sink.ts";
 import { dateLine } from "./date.ts";
-import { HeaderBlock, type HeaderInit } from "./header_block.ts";
-import type { HttpResponse } from "./message.ts";
+import { assertFieldName, assertFieldValue, FRAMING_FIELDS, HeaderBlock, type HeaderInit } from "./header_block.ts";
+import type { ExtraFields, HttpResponse } from "./message.ts";
 import { reasonPhrase, statusForbidsBody } from "./status.ts";
 
 export interface ExchangeInfo {
@@ -53,6 +53,7 @@ export class ResponseWriteError extends Error {
 
 const encoder = new TextEncoder();
 const CRLF = encoder.encode("\r\n");
+const COLON_SP = encoder.encode(": ");
 const LAST_CHUNK = encoder.encode("0\r\n\r\n");
 const CONNECTION_CLOSE = encoder.encode("connection: close\r\n");
 const TRANSFER_CHUNKED = encoder.encode("transfer-encoding: chunked\r\n");
@@ -142,6 +143,7 @@ export function writeResponse(sink: ByteSink, response: HttpResponse, info: Exch
     keepAlive = false;
   }
   sink.bytes(connectionLine(keepAlive, info));
+  if (response.extra !== undefined) writeExtraFields(sink, response.extra);
   sink.bytes(headers.bytes);
 
   if (statusForbidsBody(status)) {
@@ -195,6 +197,21 @@ export function writeResponse(sink: ByteSink, response: HttpResponse, info: Exch
   sink.bytes(CRLF);
   if (body !== null && !info.headRequest) sink.bytes(body);
   return DONE(keepAlive);
+}
+
+/** Middleware fields: blocks as encoded, single fields validated as they are written. */
+function writeExtraFields(sink: ByteSink, extra: ExtraFields): void {
+  for (const block of extra.blocks) sink.bytes(block.bytes);
+  for (const [rawName, value] of extra.fields) {
+    const name = rawName.toLowerCase();
+    if (FRAMING_FIELDS.has(name)) continue;
+    assertFieldName(name);
+    assertFieldValue(name, value);
+    sink.latin1(name);
+    sink.bytes(COLON_SP);
+    sink.latin1(value);
+    sink.bytes(CRLF);
+  }
 }
 
 function concat(a: Uint8Array, b: Uint8Array): Uint8Array {

@@ -1,0 +1,40 @@
+/**
+ * Turns every error into a response: HttpError and protocol errors keep their status and
+ * (exposed) message; anything else is a 500 with the request id and no internals. The stack
+ * goes to the log, never to the client.
+ */
+import { ProtocolError } from "../../http/errors.ts";
+import type { Logger } from "../../log.ts";
+import type { Middleware } from "../compose.ts";
+import { renderError } from "../error_page.ts";
+import { HttpError } from "../http_error.ts";
+
+export function errorHandler(logger: Logger): Middleware {
+  return async (ctx, next) => {
+    try {
+      await next();
+    } catch (error) {
+      let httpError: HttpError;
+      if (error instanceof HttpError) {
+        httpError = error;
+        if (error.status >= 500) logFailure(logger, ctx.requestId, ctx.req.method, ctx.req.path, error);
+      } else if (error instanceof ProtocolError) {
+        // The request body broke the protocol while a handler read it; the engine closes the connection.
+        httpError = new HttpError(error.status, error.message);
+      } else {
+        logFailure(logger, ctx.requestId, ctx.req.method, ctx.req.path, error);
+        httpError = new HttpError(500);
+      }
+      ctx.res = renderError(ctx, httpError);
+    }
+  };
+}
+
+function logFailure(logger: Logger, requestId: string, method: string, path: string, error: unknown): void {
+  logger.error("request failed", {
+    request_id: requestId,
+    method,
+    path,
+    error: error instanceof Error ? (error.stack ?? error.message) : String(error),
+  });
+}

@@ -42,6 +42,7 @@ const stop = async (signal: Deno.Signal) => {
   logger.info("shutting down", { signal, connections: server.connectionCount });
   await server.shutdown();
   logger.info("stopped");
+  logger.flush();
   Deno.exit(0);
 };
 for (const signal of ["SIGINT", "SIGTERM"] as const) Deno.addSignalListener(signal, () => stop(signal));

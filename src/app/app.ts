@@ -53,6 +53,7 @@ export function createApp(options: AppOptions): App {
 
   const endpoint = async (ctx: Context): Promise<void> => {
     const { method, path } = ctx.req;
+    if (!KNOWN_METHODS.has(method)) throw new HttpError(501, "Not Implemented");
     const match = router.match(method, path);
     switch (match.kind) {
       case "handler": {
@@ -71,7 +72,6 @@ export function createApp(options: AppOptions): App {
       case "bad-path":
         throw new HttpError(400, "Malformed percent-encoding in path");
     }
-    if (!KNOWN_METHODS.has(method)) throw new HttpError(501, "Not Implemented");
     if (path === "*" && method === "OPTIONS") return void ctx.status(204, [["allow", STATIC_ALLOW]]);
     // Trailing slashes are significant; a route reached with one more slash is redirected to its canonical path.
     if (path.length > 1 && path.endsWith("/") && router.match("GET", path.slice(0, -1)).kind !== "none") {

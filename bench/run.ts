@@ -23,8 +23,11 @@ const SIGNALS = ["SIGINT", "SIGTERM"] as const;
 const SERVERS = [
   { name: "h1server", entry: "main.ts" },
   { name: "Deno.serve", entry: "bench/reference.ts" },
+  { name: "bare engine", entry: "bench/bare.ts" },
 ] as const;
 type ServerName = (typeof SERVERS)[number]["name"];
+/** What each scenario compares h1server with, unless it names another reference. */
+const DEFAULT_REFERENCE: ServerName = "Deno.serve";
 
 interface Options {
   readonly rounds: number;
@@ -143,12 +146,25 @@ function startServer(spec: (typeof SERVERS)[number], webRoot: string, pinning: b
   const child = new Deno.Command(cmd, {
     args,
     cwd: PROJECT_DIR,
-    env: { HOST: "127.0.0.1", PORT: String(port), LOG_LEVEL: "warn", WEB_ROOT_DIR: webRoot },
+    // h1server runs with its default logging: the access log is part of the stack being measured.
+    env: { HOST: "127.0.0.1", PORT: String(port), WEB_ROOT_DIR: webRoot },
     stdin: "null",
     stdout: "null",
-    stderr: "inherit",
+    stderr: "piped",
   }).spawn();
+  keepTail(child.stderr, spec.name);
   return { name: spec.name, url: `http://127.0.0.1:${port}`, child };
+}
+
+/** Reads a server's stderr (its access log) so the pipe never fills; repeats lines that are not access lines. */
+async function keepTail(stream: ReadableStream<Uint8Array>, name: string): Promise<void> {
+  const lines = stream.pipeThrough(new TextDecoderStream());
+  let partial = "";
+  for await (const text of lines) {
+    const all = (partial + text).split("\n");
+    partial = all.pop() ?? "";
+    for (const line of all) if (line !== "" && !line.includes(" request ")) console.error(`[${name}] ${line}`);
+  }
 }
 
 async function waitUntilReady(server: Server, timeoutMs = 30_000): Promise<void> {
@@ -301,7 +317,7 @@ function summarize(scenario: Scenario, runs: Run[]): { rps: string; p99: string 
 function report(machine: Machine, options: Options, scenarios: readonly Scenario[], runs: Run[]): string {
   const pinning = machine.pinning ? "servers on CPU 0, wrk on CPU 1 (taskset)" : "none (needs taskset and nproc ≥ 2)";
   const lines = [
-    "## h1server vs Deno.serve",
+    "## h1server vs Deno.serve (and vs its bare engine)",
     "",
     `- CPU: ${machine.cpu}; nproc ${machine.nproc}; memory ${machine.memory}`,
     `- deno ${machine.deno}; ${machine.wrk}; ${machine.date}`,
@@ -309,19 +325,22 @@ function report(machine: Machine, options: Options, scenarios: readonly Scenario
     `A/B interleaved, wrk -t1 --latency`,
     `- CPU pinning: ${pinning}`,
     "",
-    "| scenario | h1server req/s (median) | Deno.serve req/s (median) | ratio h1/ref (median) " +
-    "| h1server p99 ms | Deno.serve p99 ms |",
-    "|---|--:|--:|--:|--:|--:|",
+    "| scenario | against | h1server req/s (median) | reference req/s (median) | ratio h1/ref (median) " +
+    "| h1server p99 ms | reference p99 ms |",
+    "|---|---|--:|--:|--:|--:|--:|",
   ];
   for (const scenario of scenarios) {
+    const reference = scenario.against ?? DEFAULT_REFERENCE;
     const of = (server: ServerName) => runs.filter((run) => run.scenario === scenario.name && run.server === server);
-    const [h1, ref] = [of("h1server"), of("Deno.serve")];
+    const [h1, ref] = [of("h1server"), of(reference)];
     const ratios = h1.map((run) => {
       const other = ref.find((candidate) => candidate.round === run.round)?.result;
       return run.result && other ? run.result.requestsPerSec / other.requestsPerSec : null;
     });
     const [a, b] = [summarize(scenario, h1), summarize(scenario, ref)];
-    lines.push(`| ${scenario.name} | ${a.rps} | ${b.rps} | ${fixed(median(ratios), 2)} | ${a.p99} | ${b.p99} |`);
+    lines.push(
+      `| ${scenario.name} | ${reference} | ${a.rps} | ${b.rps} | ${fixed(median(ratios), 2)} | ${a.p99} | ${b.p99} |`,
+    );
   }
   if (scenarios.some((scenario) => scenario.pipeline !== undefined)) {
     lines.push("", "p99 n/a with pipelining: wrk samples latency once per batch and its corrected histogram breaks.");
@@ -373,13 +392,19 @@ async function main(): Promise<number> {
       scripts.set(scenario, wrkScript(scenario, bodyFile));
     }
 
-    for (const spec of SERVERS) servers.push(startServer(spec, webRoot, machine.pinning));
+    const needed = new Set<ServerName>(["h1server", ...scenarios.map((s) => s.against ?? DEFAULT_REFERENCE)]);
+    for (const spec of SERVERS) if (needed.has(spec.name)) servers.push(startServer(spec, webRoot, machine.pinning));
     await Promise.all(servers.map((server) => waitUntilReady(server)));
-    for (const scenario of scenarios) await checkSameAnswers(scenario, servers);
-    console.log(`Both servers answer all ${scenarios.length} scenarios identically. Warming up…`);
+    /** h1server and the server the scenario compares it with. */
+    const pair = (scenario: Scenario): Server[] => {
+      const reference = scenario.against ?? DEFAULT_REFERENCE;
+      return [servers.find((s) => s.name === "h1server")!, servers.find((s) => s.name === reference)!];
+    };
+    for (const scenario of scenarios) await checkSameAnswers(scenario, pair(scenario));
+    console.log(`h1server and its reference answer all ${scenarios.length} scenarios identically. Warming up…`);
 
     for (const scenario of scenarios) {
-      for (const server of servers) {
+      for (const server of pair(scenario)) {
         const warmup = await runWrk(scenario, scripts.get(scenario)!, server, WARMUP_SECONDS, machine.pinning);
         if (warmup.failure !== null) console.warn(`warm-up ${scenario.name}, ${server.name}: ${warmup.failure}`);
       }
@@ -388,7 +413,7 @@ async function main(): Promise<number> {
     const runs: Run[] = [];
     for (let round = 1; round <= options.rounds; round++) {
       for (const scenario of scenarios) {
-        const order = round % 2 === 1 ? servers : [...servers].reverse();
+        const order = round % 2 === 1 ? pair(scenario) : pair(scenario).reverse();
         for (const server of order) {
           const run = {
             round,

@@ -10,6 +10,8 @@ export interface Scenario {
   readonly pipeline?: number;
   /** A different query on every request (bench/wrk/unique.lua): no two heads are identical. */
   readonly uniqueHeads?: boolean;
+  /** The server h1server is compared with; Deno.serve unless this says the bare engine (the app stack's cost). */
+  readonly against?: "Deno.serve" | "bare engine";
   /** Sent as a POST with this body and content type, through bench/wrk/post.lua. */
   readonly body?: { readonly contentType: string; readonly text: string };
 }
@@ -38,6 +40,7 @@ export const WEB_ROOT_FILES: Readonly<Record<string, string>> = {
 
 export const SCENARIOS: readonly Scenario[] = [
   { name: "json-get c16", path: "/api/health", connections: 16 },
+  { name: "json-get c16 full stack", path: "/api/health", connections: 16, against: "bare engine" },
   { name: "json-get c128", path: "/api/health", connections: 128 },
   { name: "json-get unique-heads c16", path: "/api/health", connections: 16, uniqueHeads: true },
   { name: "static-16k c16", path: "/static-16k.txt", connections: 16 },

@@ -16,8 +16,25 @@ export interface Logger {
   error(message: string, fields?: LogFields): void;
   /** Whether `level` would be written (lets callers skip building fields). */
   enabled(level: LogLevel): boolean;
+  /** One access-log line (info level), formatted by a fixed template: it is written per request. */
+  access(entry: AccessEntry): void;
   /** Writes out everything buffered, synchronously (before exit). */
   flush(): void;
+}
+
+export interface AccessEntry {
+  /** A method token. */
+  readonly method: string;
+  /** The raw request path (may need quoting). */
+  readonly path: string;
+  readonly status: number;
+  /** Body bytes, or "-" when not known in advance (streams). */
+  readonly bytes: number | "-";
+  readonly ms: number;
+  /** A sane request id (letters, digits, -_.:@/+=). */
+  readonly id: string;
+  /** "ip:port" or "[ip]:port". */
+  readonly remote: string;
 }
 
 const RANK: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
@@ -38,10 +55,10 @@ export function createLogger(options: LoggerOptions = {}): Logger {
   const emit = (level: LogLevel, message: string, fields?: LogFields) => {
     if (RANK[level] < min) return;
     if (format === "json") {
-      write(JSON.stringify({ time: new Date().toISOString(), level, msg: message, ...fields }), level);
+      write(JSON.stringify({ time: timestamp(), level, msg: message, ...fields }), level);
       return;
     }
-    let line = `${new Date().toISOString()} ${level.toUpperCase().padEnd(5)} ${message}`;
+    let line = `${timestamp()} ${LEVEL_LABELS[level]} ${message}`;
     if (fields) {
       for (const key in fields) {
         const value = fields[key];
@@ -51,14 +68,48 @@ export function createLogger(options: LoggerOptions = {}): Logger {
     write(line, level);
   };
 
+  // Every field but the path is safe by construction; the path is quoted when it needs to be.
+  const access = format === "json"
+    ? (e: AccessEntry) =>
+      write(
+        `{"time":"${timestamp()}","level":"info","msg":"request","method":"${e.method}",` +
+          `"path":${JSON.stringify(e.path)},"status":${e.status},"bytes":${e.bytes === "-" ? '"-"' : e.bytes},` +
+          `"ms":${e.ms},"id":"${e.id}","remote":"${e.remote}"}`,
+        "info",
+      )
+    : (e: AccessEntry) =>
+      write(
+        `${timestamp()} INFO  request method=${e.method} path=${formatValue(e.path)} status=${e.status} ` +
+          `bytes=${e.bytes} ms=${e.ms} id=${e.id} remote=${e.remote}`,
+        "info",
+      );
+
   return {
     debug: (m, f) => emit("debug", m, f),
     info: (m, f) => emit("info", m, f),
     warn: (m, f) => emit("warn", m, f),
     error: (m, f) => emit("error", m, f),
     enabled: (level) => RANK[level] >= min,
+    access: (entry) => {
+      if (RANK.info >= min) access(entry);
+    },
     flush: () => sink?.flush(),
   };
+}
+
+const LEVEL_LABELS: Record<LogLevel, string> = { debug: "DEBUG", info: "INFO ", warn: "WARN ", error: "ERROR" };
+
+let lastMs = 0;
+let lastIso = "";
+
+/** ISO-8601 time, formatted once per millisecond however many lines share it. */
+function timestamp(): string {
+  const now = Date.now();
+  if (now !== lastMs) {
+    lastMs = now;
+    lastIso = new Date(now).toISOString();
+  }
+  return lastIso;
 }
 
 function formatValue(value: string | number | boolean | null): string {
@@ -68,6 +119,7 @@ function formatValue(value: string | number | boolean | null): string {
 
 /** A logger that drops everything (tests that do not inspect logs). */
 export const silentLogger: Logger = {
+  access() {},
   debug() {},
   info() {},
   warn() {},

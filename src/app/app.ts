@@ -51,7 +51,8 @@ export function createApp(options: AppOptions): App {
   const { mount, spaFallback } = options.routes.static;
   const mountPrefix = mount === "/" ? "" : mount;
 
-  const endpoint = async (ctx: Context): Promise<void> => {
+  /** Routes the request. Synchronous when the handler is; async only where it must wait. */
+  const endpoint = (ctx: Context): Promise<void> | void => {
     const { method, path } = ctx.req;
     if (!KNOWN_METHODS.has(method)) throw new HttpError(501, "Not Implemented");
     const match = router.match(method, path);
@@ -59,10 +60,9 @@ export function createApp(options: AppOptions): App {
       case "handler": {
         ctx.route = match.entry;
         ctx.req.params = match.params;
-        const result = await match.handler(ctx);
-        if (result !== undefined) ctx.res = result;
-        if (ctx.res === null) throw new Error(`handler ${match.entry.handler} produced no response`);
-        return;
+        const result = match.handler(ctx);
+        if (result instanceof Promise) return result.then((response) => settle(ctx, response));
+        return settle(ctx, result);
       }
       case "options":
         ctx.status(204, [["allow", match.allow]]);
@@ -85,11 +85,15 @@ export function createApp(options: AppOptions): App {
     if (method !== "GET" && method !== "HEAD") {
       throw new HttpError(405, "Method Not Allowed", { headers: [["allow", STATIC_ALLOW]] });
     }
-    const file = await staticFiles.serve(ctx, path);
+    return serveStatic(ctx, staticFiles, path);
+  };
+
+  const serveStatic = async (ctx: Context, files: StaticHandler, path: string): Promise<void> => {
+    const file = await files.serve(ctx, path);
     if (file !== null) return void ctx.send(file);
     // A single-page app routes on the client: unknown non-file paths get its index.html.
     if (spaFallback && !/\.[A-Za-z0-9]+$/.test(path)) {
-      const index = await staticFiles.serve(ctx, `${mountPrefix}/`);
+      const index = await files.serve(ctx, `${mountPrefix}/`);
       if (index !== null) return void ctx.send(index);
     }
     throw new HttpError(404, "Not Found");
@@ -97,18 +101,25 @@ export function createApp(options: AppOptions): App {
 
   const run = compose(options.middleware ?? [], endpoint);
 
-  const handle = async (request: HttpRequest): Promise<HttpResponse> => {
+  const handle = (request: HttpRequest): Promise<HttpResponse> => {
     const ctx = new Context(request);
-    try {
-      await run(ctx);
-    } catch (error) {
-      // Last resort when no error-handling middleware is installed.
-      ctx.res = renderError(ctx, error instanceof HttpError ? error : new HttpError(500));
-    }
-    return ctx.finish(NO_RESPONSE);
+    return run(ctx).then(
+      () => ctx.finish(NO_RESPONSE),
+      (error) => {
+        // Last resort when no error-handling middleware is installed.
+        ctx.res = renderError(ctx, error instanceof HttpError ? error : new HttpError(500));
+        return ctx.finish(NO_RESPONSE);
+      },
+    );
   };
 
   return { handle, router };
+}
+
+/** Records what a handler returned; a handler must return or set a response. */
+function settle(ctx: Context, result: HttpResponse | void): void {
+  if (result !== undefined) ctx.res = result;
+  if (ctx.res === null) throw new Error(`handler ${ctx.route?.handler} produced no response`);
 }
 
 const NO_RESPONSE: HttpResponse = Object.freeze({ status: 500, body: `500 ${reasonPhrase(500)}\n` });

@@ -121,18 +121,16 @@ export class Context {
   requestId = "";
   /** The route that matched, once routing has run. */
   route: RouteEntry | null = null;
-  /** When the request started (performance.now()). */
-  readonly startedAt: number;
   /** The response so far; a handler sets it directly or through the helpers below. */
   res: HttpResponse | null = null;
 
   #blocks: HeaderBlock[] = [];
   #fields: [string, string][] = [];
+  #trusted: [string, string][] = [];
   #vary: string[] = [];
 
-  constructor(request: HttpRequest, startedAt: number = performance.now()) {
+  constructor(request: HttpRequest) {
     this.req = new AppRequest(request);
-    this.startedAt = startedAt;
   }
 
   // ── Response helpers: each sets `res` and returns it ──────────────────────
@@ -175,6 +173,14 @@ export class Context {
     this.#fields.push([name, value]);
   }
 
+  /**
+   * Adds a response field the caller guarantees valid: a lowercase token name and a value of
+   * visible ASCII, spaces and tabs. It is written without being checked again.
+   */
+  trustedHeader(name: string, value: string): void {
+    this.#trusted.push([name, value]);
+  }
+
   /** Adds prebuilt response fields (encoded once, shared by all requests). */
   headerBlock(block: HeaderBlock): void {
     this.#blocks.push(block);
@@ -191,6 +197,7 @@ export class Context {
     const own = this.res === null ? null : HeaderBlock.from(this.res.headers).get(key);
     if (own !== null) return own;
     for (const [n, v] of this.#fields) if (n.toLowerCase() === key) return v;
+    for (const [n, v] of this.#trusted) if (n === key) return v;
     for (const block of this.#blocks) {
       const value = block.get(key);
       if (value !== null) return value;
@@ -202,10 +209,15 @@ export class Context {
   finish(fallback: HttpResponse): HttpResponse {
     const res = this.res ?? fallback;
     if (this.#vary.length > 0) this.#fields.push(["vary", this.#vary.join(", ")]);
-    if (this.#blocks.length === 0 && this.#fields.length === 0) return res;
-    const extra: ExtraFields = res.extra === undefined
-      ? { blocks: this.#blocks, fields: this.#fields }
-      : { blocks: [...res.extra.blocks, ...this.#blocks], fields: [...res.extra.fields, ...this.#fields] };
+    if (this.#blocks.length === 0 && this.#fields.length === 0 && this.#trusted.length === 0) return res;
+    const base = res.extra;
+    const extra: ExtraFields = base === undefined
+      ? { blocks: this.#blocks, fields: this.#fields, trusted: this.#trusted }
+      : {
+        blocks: [...base.blocks, ...this.#blocks],
+        fields: [...base.fields, ...this.#fields],
+        trusted: [...(base.trusted ?? []), ...this.#trusted],
+      };
     return { status: res.status, headers: res.headers, body: res.body, extra };
   }
 }

@@ -54,6 +54,8 @@ export interface HttpResponse {
 export interface ExtraFields {
   readonly blocks: readonly HeaderBlock[];
   readonly fields: readonly (readonly [string, string])[];
+  /** Fields the middleware built from checked parts (lowercase names, safe values): not re-checked. */
+  readonly trusted?: readonly (readonly [string, string])[];
 }
 
 export type RequestHandler = (request: HttpRequest) => HttpResponse | Promise<HttpResponse>;

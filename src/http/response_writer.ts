@@ -202,6 +202,14 @@ export function writeResponse(sink: ByteSink, response: HttpResponse, info: Exch
 /** Middleware fields: blocks as encoded, single fields validated as they are written. */
 function writeExtraFields(sink: ByteSink, extra: ExtraFields): void {
   for (const block of extra.blocks) sink.bytes(block.bytes);
+  if (extra.trusted !== undefined) {
+    for (const [name, value] of extra.trusted) {
+      sink.latin1(name);
+      sink.bytes(COLON_SP);
+      sink.latin1(value);
+      sink.bytes(CRLF);
+    }
+  }
   for (const [rawName, value] of extra.fields) {
     const name = rawName.toLowerCase();
     if (FRAMING_FIELDS.has(name)) continue;

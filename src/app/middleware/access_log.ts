@@ -9,28 +9,35 @@ import type { Middleware } from "../compose.ts";
 import type { Context } from "../context.ts";
 
 export function accessLog(logger: Logger): Middleware {
-  return async (ctx, next) => {
-    try {
-      await next();
-    } finally {
-      if (logger.enabled("info")) {
-        const res = ctx.res;
-        logger.info("request", {
-          method: ctx.req.method,
-          path: ctx.req.path,
-          status: res?.status ?? 500,
-          bytes: bodyBytes(ctx),
-          ms: Math.round((performance.now() - ctx.startedAt) * 100) / 100,
-          id: ctx.requestId,
-          remote: ctx.req.raw.remoteAddress,
-        });
-      }
-    }
+  // With info lines off, the layer is a plain call.
+  if (!logger.enabled("info")) return (_ctx, next) => next();
+  return (ctx, next) => {
+    const started = performance.now();
+    return next().then(
+      () => write(logger, ctx, started, ctx.res?.status ?? 500),
+      (error) => {
+        // No error handler below turned this into a response; the app answers 500.
+        write(logger, ctx, started, 500);
+        throw error;
+      },
+    );
   };
 }
 
+function write(logger: Logger, ctx: Context, started: number, status: number): void {
+  logger.access({
+    method: ctx.req.method,
+    path: ctx.req.path,
+    status,
+    bytes: bodyBytes(ctx),
+    ms: Math.round((performance.now() - started) * 100) / 100,
+    id: ctx.requestId,
+    remote: ctx.req.raw.remoteAddress,
+  });
+}
+
 /** Bytes of the response body when known ("-" for streams, whose length shows only on the wire). */
-function bodyBytes(ctx: Context): number | string {
+function bodyBytes(ctx: Context): number | "-" {
   const body = ctx.res?.body ?? null;
   if (body === null) return 0;
   if (body instanceof Uint8Array) return body.length;

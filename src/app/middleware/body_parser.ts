@@ -6,8 +6,8 @@
 import type { Middleware } from "../compose.ts";
 
 export function bodyParser(options: { maxBytes: number }): Middleware {
-  return async (ctx, next) => {
+  return (ctx, next) => {
     ctx.req.maxReadBytes = options.maxBytes;
-    await next();
+    return next();
   };
 }

@@ -18,6 +18,12 @@ export interface Config {
   readonly webRootDir: string | null;
   /** Largest request body the JSON/text readers accept (413 beyond). */
   readonly maxJsonBytes: number;
+  /** Static file memory cache. */
+  readonly static: {
+    readonly maxCachedFileBytes: number;
+    readonly maxCacheBytes: number;
+    readonly revalidateMs: number;
+  };
   readonly routesFile: string;
   readonly tls: { readonly certFile: string; readonly keyFile: string } | null;
   readonly logFormat: "text" | "json";
@@ -60,6 +66,11 @@ export function loadConfig(env: EnvSource): Config {
     port: integer(read, "PORT", 8080, 0, 65535),
     webRootDir: optionalPath(read("WEB_ROOT_DIR")),
     maxJsonBytes: integer(read, "MAX_JSON_BYTES", 100 * 1024, 0, 2 ** 40),
+    static: Object.freeze({
+      maxCachedFileBytes: integer(read, "STATIC_MAX_CACHED_FILE_BYTES", 256 * 1024, 0, 64 * 1024 * 1024),
+      maxCacheBytes: integer(read, "STATIC_MAX_CACHE_BYTES", 32 * 1024 * 1024, 0, 2 ** 40),
+      revalidateMs: integer(read, "STATIC_REVALIDATE_MS", 1000, 0, 3_600_000),
+    }),
     routesFile: join(PROJECT_ROOT, "routes.json"),
     tls: certFile && keyFile ? Object.freeze({ certFile: resolve(certFile), keyFile: resolve(keyFile) }) : null,
     logFormat: oneOf(read, "LOG_FORMAT", ["text", "json"] as const, "text"),

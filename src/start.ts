@@ -23,7 +23,7 @@ export function start(config: Config, logger: Logger): Running {
     routes,
     handlers: HANDLERS,
     middleware: pipeline({ logger, maxJsonBytes: config.maxJsonBytes }),
-    staticFiles: new StaticFiles({ root, mount: mount.mount }),
+    staticFiles: new StaticFiles({ root, mount: mount.mount, cacheControl: mount.cacheControl, ...config.static }),
   });
   const tls = config.tls === null ? undefined : {
     cert: Deno.readTextFileSync(config.tls.certFile),

@@ -7,6 +7,7 @@ import { DEFAULT_LIMITS, MIN_REQUEST_LINE_BYTES } from "./http/limits.ts";
 import type { LogLevel } from "./log.ts";
 import { DEFAULT_SETTINGS, type SettingsOverrides } from "./server/settings.ts";
 import type { EnvSource } from "./env.ts";
+import { CorsConfigError, parseOrigins } from "./app/middleware/cors.ts";
 
 /** The project root: where routes.json, webroot/ and migrations/ live (also inside a compiled binary). */
 export const PROJECT_ROOT: string = dirname(import.meta.dirname!);
@@ -18,6 +19,12 @@ export interface Config {
   readonly webRootDir: string | null;
   /** Largest request body the JSON/text readers accept (413 beyond). */
   readonly maxJsonBytes: number;
+  /** CORS_ORIGINS, normalised: exact origins, or ["*"]; empty = CORS off. */
+  readonly corsOrigins: readonly string[];
+  /** CORS_CREDENTIALS: send access-control-allow-credentials: true. */
+  readonly corsCredentials: boolean;
+  /** COMPRESSION_MIN_BYTES: smaller bodies are never compressed. */
+  readonly compressionMinBytes: number;
   /** Static file memory cache. */
   readonly static: {
     readonly maxCachedFileBytes: number;
@@ -61,11 +68,19 @@ export function loadConfig(env: EnvSource): Config {
       `MAX_REQUEST_LINE_BYTES (${maxRequestLineBytes}) must not exceed MAX_HEAD_BYTES (${maxHeadBytes})`,
     );
   }
+  const corsOrigins = originList(read("CORS_ORIGINS"));
+  const corsCredentials = oneOf(read, "CORS_CREDENTIALS", ["true", "false"] as const, "false") === "true";
+  if (corsCredentials && corsOrigins[0] === "*") {
+    throw new ConfigError("CORS_CREDENTIALS=true cannot be used with CORS_ORIGINS=*; list the origins");
+  }
   return Object.freeze({
     host: read("HOST") ?? "0.0.0.0",
     port: integer(read, "PORT", 8080, 0, 65535),
     webRootDir: optionalPath(read("WEB_ROOT_DIR")),
     maxJsonBytes: integer(read, "MAX_JSON_BYTES", 100 * 1024, 0, 2 ** 40),
+    corsOrigins,
+    corsCredentials,
+    compressionMinBytes: integer(read, "COMPRESSION_MIN_BYTES", 1024, 0, 2 ** 40),
     static: Object.freeze({
       maxCachedFileBytes: integer(read, "STATIC_MAX_CACHED_FILE_BYTES", 256 * 1024, 0, 64 * 1024 * 1024),
       maxCacheBytes: integer(read, "STATIC_MAX_CACHE_BYTES", 32 * 1024 * 1024, 0, 2 ** 40),
@@ -110,6 +125,17 @@ function oneOf<T extends string>(read: Read, name: string, allowed: readonly T[]
     throw new ConfigError(`${name} must be one of ${allowed.join(", ")}, got ${JSON.stringify(raw)}`);
   }
   return raw as T;
+}
+
+/** CORS_ORIGINS: comma-separated exact origins, or *; empty = CORS off. */
+function originList(raw: string | undefined): readonly string[] {
+  if (raw === undefined) return Object.freeze([]);
+  try {
+    return Object.freeze(parseOrigins(raw));
+  } catch (error) {
+    if (error instanceof CorsConfigError) throw new ConfigError(`CORS_ORIGINS: ${error.message}`);
+    throw error;
+  }
 }
 
 function optionalPath(value: string | undefined): string | null {

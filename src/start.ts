@@ -22,7 +22,13 @@ export function start(config: Config, logger: Logger): Running {
   const app = createApp({
     routes,
     handlers: HANDLERS,
-    middleware: pipeline({ logger, maxJsonBytes: config.maxJsonBytes }),
+    middleware: pipeline({
+      logger,
+      maxJsonBytes: config.maxJsonBytes,
+      corsOrigins: config.corsOrigins,
+      corsCredentials: config.corsCredentials,
+      compressionMinBytes: config.compressionMinBytes,
+    }),
     staticFiles: new StaticFiles({ root, mount: mount.mount, cacheControl: mount.cacheControl, ...config.static }),
   });
   const tls = config.tls === null ? undefined : {

@@ -148,23 +148,12 @@ function startServer(spec: (typeof SERVERS)[number], webRoot: string, pinning: b
     cwd: PROJECT_DIR,
     // h1server runs with its default logging: the access log is part of the stack being measured.
     env: { HOST: "127.0.0.1", PORT: String(port), WEB_ROOT_DIR: webRoot },
+    // Its log goes where a production log would: to a file descriptor, here /dev/null.
     stdin: "null",
     stdout: "null",
-    stderr: "piped",
+    stderr: "null",
   }).spawn();
-  keepTail(child.stderr, spec.name);
   return { name: spec.name, url: `http://127.0.0.1:${port}`, child };
-}
-
-/** Reads a server's stderr (its access log) so the pipe never fills; repeats lines that are not access lines. */
-async function keepTail(stream: ReadableStream<Uint8Array>, name: string): Promise<void> {
-  const lines = stream.pipeThrough(new TextDecoderStream());
-  let partial = "";
-  for await (const text of lines) {
-    const all = (partial + text).split("\n");
-    partial = all.pop() ?? "";
-    for (const line of all) if (line !== "" && !line.includes(" request ")) console.error(`[${name}] ${line}`);
-  }
 }
 
 async function waitUntilReady(server: Server, timeoutMs = 30_000): Promise<void> {

@@ -2,10 +2,11 @@
  * A small structured logger: human-readable lines in development, JSON lines when
  * LOG_FORMAT=json. Fields are plain values; callers never pass secrets.
  *
- * Lines go to stderr through a write-behind buffer: at most one write is in flight and
- * lines logged meanwhile are sent together with the next one, so an access log line per
- * request does not cost a system call per request. Errors are written at once.
+ * Lines go to stderr through a write-behind buffer flushed every 50 ms (see BufferedStderr),
+ * so an access log line per request costs no system call per request. Errors go out at once.
  */
+import { ByteSink } from "./http/byte_sink.ts";
+
 export type LogLevel = "debug" | "info" | "warn" | "error";
 export type LogFields = Record<string, string | number | boolean | null | undefined>;
 
@@ -79,7 +80,7 @@ export function createLogger(options: LoggerOptions = {}): Logger {
       )
     : (e: AccessEntry) =>
       write(
-        `${timestamp()} INFO  request method=${e.method} path=${formatValue(e.path)} status=${e.status} ` +
+        `${timestamp()} INFO  request method=${e.method} path=${formatPath(e.path)} status=${e.status} ` +
           `bytes=${e.bytes} ms=${e.ms} id=${e.id} remote=${e.remote}`,
         "info",
       );
@@ -112,6 +113,18 @@ function timestamp(): string {
   return lastIso;
 }
 
+let lastPath = "";
+let lastPathText = "";
+
+/** formatValue for paths, remembering the last one: a kept-alive client asks for the same path again and again. */
+function formatPath(path: string): string {
+  if (path !== lastPath) {
+    lastPath = path;
+    lastPathText = formatValue(path);
+  }
+  return lastPathText;
+}
+
 function formatValue(value: string | number | boolean | null): string {
   if (typeof value !== "string") return String(value);
   return /^[\w./:@+-]*$/.test(value) && value !== "" ? value : JSON.stringify(value);
@@ -128,43 +141,75 @@ export const silentLogger: Logger = {
   flush() {},
 };
 
-const encoder = new TextEncoder();
-/** Buffered text beyond this is written synchronously rather than left to grow. */
-const MAX_BUFFERED_CHARS = 1024 * 1024;
+/** Buffered lines are written at the latest after this long... */
+const FLUSH_DELAY_MS = 50;
+/** ...or as soon as this much is buffered. */
+const FLUSH_BYTES = 64 * 1024;
+/** Beyond this (stderr not keeping up), lines are written synchronously rather than left to grow. */
+const MAX_BUFFERED_BYTES = 4 * 1024 * 1024;
+const NEWLINE = new Uint8Array([0x0a]);
 
-/** Write-behind stderr: one asynchronous write in flight, lines queued behind it. */
+/**
+ * Write-behind stderr. Lines are encoded at once into a byte buffer (so the line strings die
+ * young and cost the garbage collector nothing) and written together every FLUSH_DELAY_MS or
+ * FLUSH_BYTES: stderr writes go through a worker thread in Deno, and a hand-off per request
+ * would cost more than the request. At most one write is in flight, so lines stay in order.
+ * Errors are written out at once.
+ */
 class BufferedStderr {
-  #pending = "";
+  #active = new ByteSink(FLUSH_BYTES);
+  #spare = new ByteSink(FLUSH_BYTES);
+  #timer: ReturnType<typeof setTimeout> | undefined = undefined;
   #writing = false;
 
   write(line: string, urgent: boolean): void {
-    this.#pending += line + "\n";
+    const sink = this.#active;
+    // encodeInto beats a copy loop here: the line is a fresh rope, slow to read char by char.
+    sink.utf8(line);
+    sink.bytes(NEWLINE);
     if (this.#writing) {
-      // Behind the write in flight, to keep lines in order; only an overflow jumps the queue.
-      if (this.#pending.length > MAX_BUFFERED_CHARS) this.flush();
+      // Behind the write in flight; only a stderr that stopped draining makes us write synchronously.
+      if (sink.length > MAX_BUFFERED_BYTES) this.flush();
       return;
     }
-    if (urgent) this.flush();
-    else this.#drain();
+    if (urgent || sink.length >= FLUSH_BYTES) {
+      this.#drain();
+    } else if (this.#timer === undefined) {
+      this.#timer = setTimeout(() => this.#drain(), FLUSH_DELAY_MS);
+      // Buffered log lines must not keep the process alive.
+      Deno.unrefTimer(this.#timer);
+    }
   }
 
+  /** Writes everything buffered, synchronously (before exit). */
   flush(): void {
-    if (this.#pending === "") return;
-    const bytes = encoder.encode(this.#pending);
-    this.#pending = "";
-    writeAllSync(bytes);
+    this.#cancelTimer();
+    if (this.#active.length === 0) return;
+    writeAllSync(this.#active.view());
+    this.#active.reset();
+  }
+
+  #cancelTimer(): void {
+    if (this.#timer !== undefined) {
+      clearTimeout(this.#timer);
+      this.#timer = undefined;
+    }
   }
 
   async #drain(): Promise<void> {
+    if (this.#writing) return;
+    this.#cancelTimer();
     this.#writing = true;
     try {
-      // Let the current burst of lines (one event-loop turn) gather first.
-      await Promise.resolve();
-      while (this.#pending !== "") {
-        const bytes = encoder.encode(this.#pending);
-        this.#pending = "";
+      while (this.#active.length > 0) {
+        const sink = this.#active;
+        this.#active = this.#spare;
+        this.#spare = sink;
+        const bytes = sink.view();
         let offset = 0;
         while (offset < bytes.length) offset += await Deno.stderr.write(bytes.subarray(offset));
+        sink.reset();
+        sink.shrinkTo(FLUSH_BYTES);
       }
     } catch {
       // stderr is gone; nothing sensible is left to do with log lines.

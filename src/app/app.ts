@@ -9,7 +9,7 @@
  */
 import { reasonPhrase } from "../http/status.ts";
 import type { HttpRequest, HttpResponse } from "../http/message.ts";
-import { compose, type Middleware } from "./compose.ts";
+import { compose, DONE, type Middleware } from "./compose.ts";
 import { Context } from "./context.ts";
 import { HttpError } from "./http_error.ts";
 import { renderError } from "./error_page.ts";
@@ -37,7 +37,7 @@ export interface AppOptions {
 
 export interface App {
   /** The engine's request handler. */
-  handle(request: HttpRequest): Promise<HttpResponse>;
+  handle(request: HttpRequest): HttpResponse | Promise<HttpResponse>;
   readonly router: Router<Handler>;
 }
 
@@ -101,19 +101,26 @@ export function createApp(options: AppOptions): App {
 
   const run = compose(options.middleware ?? [], endpoint);
 
-  const handle = (request: HttpRequest): Promise<HttpResponse> => {
+  /** Synchronous when the whole chain was (see compose.ts); a promise otherwise. */
+  const handle = (request: HttpRequest): HttpResponse | Promise<HttpResponse> => {
     const ctx = new Context(request);
-    return run(ctx).then(
-      () => ctx.finish(NO_RESPONSE),
-      (error) => {
-        // Last resort when no error-handling middleware is installed.
-        ctx.res = renderError(ctx, error instanceof HttpError ? error : new HttpError(500));
-        return ctx.finish(NO_RESPONSE);
-      },
-    );
+    let pending: Promise<void>;
+    try {
+      pending = run(ctx);
+    } catch (error) {
+      return fail(ctx, error);
+    }
+    if (pending === DONE) return ctx.finish(NO_RESPONSE);
+    return pending.then(() => ctx.finish(NO_RESPONSE), (error) => fail(ctx, error));
   };
 
   return { handle, router };
+}
+
+/** Last resort when no error-handling middleware is installed: a rendered error, never internals. */
+function fail(ctx: Context, error: unknown): HttpResponse {
+  ctx.res = renderError(ctx, error instanceof HttpError ? error : new HttpError(500));
+  return ctx.finish(NO_RESPONSE);
 }
 
 /** Records what a handler returned; a handler must return or set a response. */

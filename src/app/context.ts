@@ -6,6 +6,7 @@ import { ProtocolError } from "../http/errors.ts";
 import type { FieldList } from "../http/fields.ts";
 import { HeaderBlock, type HeaderInit } from "../http/header_block.ts";
 import type { ExtraFields, HttpRequest, HttpResponse } from "../http/message.ts";
+import { DecoratedResponse, FixedResponse } from "../http/response_writer.ts";
 import { HttpError } from "./http_error.ts";
 import type { RouteEntry } from "./routes_file.ts";
 
@@ -123,11 +124,14 @@ export class Context {
   route: RouteEntry | null = null;
   /** The response so far; a handler sets it directly or through the helpers below. */
   res: HttpResponse | null = null;
+  /** Set by the access log (Date.now()) when it starts timing the request. */
+  startedAt = 0;
 
   #blocks: HeaderBlock[] = [];
   #fields: [string, string][] = [];
   #trusted: [string, string][] = [];
   #vary: string[] = [];
+  #beforeSend: ((ctx: Context) => void)[] = [];
 
   constructor(request: HttpRequest) {
     this.req = new AppRequest(request);
@@ -186,6 +190,15 @@ export class Context {
     this.#blocks.push(block);
   }
 
+  /**
+   * Runs `hook` on the final response just before it is sent — after any error has been
+   * rendered — innermost registration first, like code after `await next()`. For middleware
+   * whose after-work is synchronous: no async layer, and it sees error responses too.
+   */
+  beforeSend(hook: (ctx: Context) => void): void {
+    this.#beforeSend.push(hook);
+  }
+
   /** Adds a token to `vary`, once. */
   vary(field: string): void {
     if (!this.#vary.includes(field)) this.#vary.push(field);
@@ -207,7 +220,10 @@ export class Context {
 
   /** The response to send: `res` with the middleware fields attached. */
   finish(fallback: HttpResponse): HttpResponse {
-    const res = this.res ?? fallback;
+    if (this.res === null) this.res = fallback;
+    const hooks = this.#beforeSend;
+    for (let i = hooks.length - 1; i >= 0; i--) hooks[i](this);
+    const res = this.res;
     if (this.#vary.length > 0) this.#fields.push(["vary", this.#vary.join(", ")]);
     if (this.#blocks.length === 0 && this.#fields.length === 0 && this.#trusted.length === 0) return res;
     const base = res.extra;
@@ -218,6 +234,8 @@ export class Context {
         fields: [...base.fields, ...this.#fields],
         trusted: [...(base.trusted ?? []), ...this.#trusted],
       };
+    // A prebuilt response keeps its single-piece tail; the added fields go in front of it.
+    if (res instanceof FixedResponse) return new DecoratedResponse(res, extra);
     return { status: res.status, headers: res.headers, body: res.body, extra };
   }
 }

@@ -50,6 +50,14 @@ export class ByteSink {
     this.#pos = at + data.length;
   }
 
+  /** Writes CR LF. */
+  crlf(): void {
+    const at = this.ensure(2);
+    this.#buf[at] = 0x0d;
+    this.#buf[at + 1] = 0x0a;
+    this.#pos = at + 2;
+  }
+
   /** Writes a string whose code units are all below 0x100 (checked by the caller). */
   latin1(s: string): void {
     const n = s.length;

@@ -58,6 +58,7 @@ const LAST_CHUNK = encoder.encode("0\r\n\r\n");
 const CONNECTION_CLOSE = encoder.encode("connection: close\r\n");
 const TRANSFER_CHUNKED = encoder.encode("transfer-encoding: chunked\r\n");
 const CONTENT_LENGTH = "content-length: ";
+const CONTENT_LENGTH_BYTES = encoder.encode(CONTENT_LENGTH);
 
 const statusLines: Uint8Array[] = [];
 function statusLine(status: number): Uint8Array {
@@ -115,16 +116,42 @@ export class FixedResponse implements HttpResponse {
 }
 
 /**
+ * A FixedResponse with fields added by middleware: the prebuilt tail is still sent as one
+ * piece, after the added fields.
+ */
+export class DecoratedResponse implements HttpResponse {
+  constructor(readonly base: FixedResponse, readonly extra: ExtraFields) {}
+
+  get status(): number {
+    return this.base.status;
+  }
+
+  get headers(): HeaderBlock {
+    return this.base.headers;
+  }
+
+  get body(): Uint8Array {
+    return this.base.body;
+  }
+}
+
+/**
  * Appends the response to `sink`. A stream body is returned for the caller to pump.
  * Field order: status line, date, connection fields, the handler's fields, framing.
  */
 export function writeResponse(sink: ByteSink, response: HttpResponse, info: ExchangeInfo): WriteOutcome {
-  if (response instanceof FixedResponse) {
-    const keepAlive = info.keepAlive && !response.headers.close;
-    sink.bytes(statusLine(response.status));
-    if (!response.headers.hasDate) sink.bytes(dateLine(info.nowMs));
+  const fixed = response instanceof FixedResponse
+    ? response
+    : response instanceof DecoratedResponse
+    ? response.base
+    : null;
+  if (fixed !== null) {
+    const keepAlive = info.keepAlive && !fixed.headers.close;
+    sink.bytes(statusLine(fixed.status));
+    if (!fixed.headers.hasDate) sink.bytes(dateLine(info.nowMs));
     sink.bytes(connectionLine(keepAlive, info));
-    sink.bytes(info.headRequest ? response.headTail : response.tail);
+    if (response.extra !== undefined) writeExtraFields(sink, response.extra);
+    sink.bytes(info.headRequest ? fixed.headTail : fixed.tail);
     return DONE(keepAlive);
   }
 
@@ -199,15 +226,25 @@ export function writeResponse(sink: ByteSink, response: HttpResponse, info: Exch
   return DONE(keepAlive);
 }
 
+const fieldPrefixes = new Map<string, Uint8Array>();
+/** "name: " as bytes, cached: trusted fields come from a handful of constant names. */
+function fieldPrefix(name: string): Uint8Array {
+  let prefix = fieldPrefixes.get(name);
+  if (prefix === undefined) {
+    prefix = encoder.encode(`${name}: `);
+    if (fieldPrefixes.size < 64) fieldPrefixes.set(name, prefix);
+  }
+  return prefix;
+}
+
 /** Middleware fields: blocks as encoded, single fields validated as they are written. */
 function writeExtraFields(sink: ByteSink, extra: ExtraFields): void {
   for (const block of extra.blocks) sink.bytes(block.bytes);
   if (extra.trusted !== undefined) {
     for (const [name, value] of extra.trusted) {
-      sink.latin1(name);
-      sink.bytes(COLON_SP);
+      sink.bytes(fieldPrefix(name));
       sink.latin1(value);
-      sink.bytes(CRLF);
+      sink.crlf();
     }
   }
   for (const [rawName, value] of extra.fields) {
@@ -249,9 +286,9 @@ export function writeLastChunk(sink: ByteSink): void {
 }
 
 function writeContentLength(sink: ByteSink, length: number): void {
-  sink.latin1(CONTENT_LENGTH);
+  sink.bytes(CONTENT_LENGTH_BYTES);
   sink.decimal(length);
-  sink.bytes(CRLF);
+  sink.crlf();
 }
 
 function cancelStream(body: unknown): void {

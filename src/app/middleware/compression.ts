@@ -158,8 +158,7 @@ export function compression(options: CompressionOptions = {}): Middleware {
     ctx.res = replaced(res, rewritten(headers, coding), compressed);
   };
 
-  return async (ctx, next) => {
-    await next();
+  const apply = (ctx: Context) => {
     const res = ctx.res;
     if (res === null) return;
     const body = res.body;
@@ -172,6 +171,11 @@ export function compression(options: CompressionOptions = {}): Middleware {
       return;
     }
     consider(ctx, res);
+  };
+  // Works on the final response just before it is sent (see Context.beforeSend).
+  return (ctx, next) => {
+    ctx.beforeSend(apply);
+    return next();
   };
 }
 

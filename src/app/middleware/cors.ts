@@ -22,7 +22,7 @@
  */
 import { TOKEN } from "../../http/chars.ts";
 import { HeaderBlock } from "../../http/header_block.ts";
-import type { Middleware } from "../compose.ts";
+import { DONE, type Middleware } from "../compose.ts";
 import type { Context } from "../context.ts";
 import { HttpError } from "../http_error.ts";
 
@@ -150,7 +150,7 @@ export function cors(options: CorsOptions): Middleware {
     return (ctx, next) => {
       if (isPreflight(ctx) && ctx.req.header("origin") !== null) {
         preflight(ctx, any);
-        return Promise.resolve();
+        return DONE;
       }
       ctx.headerBlock(any.actual);
       return next();
@@ -165,9 +165,9 @@ export function cors(options: CorsOptions): Middleware {
     ctx.vary("origin");
     const blocks = allowed.get(origin);
     if (isPreflight(ctx)) {
-      if (blocks === undefined) return Promise.reject(new HttpError(403, "Origin not allowed"));
+      if (blocks === undefined) throw new HttpError(403, "Origin not allowed");
       preflight(ctx, blocks);
-      return Promise.resolve();
+      return DONE;
     }
     if (blocks !== undefined) ctx.headerBlock(blocks.actual);
     return next();

@@ -5,28 +5,36 @@
  */
 import { ProtocolError } from "../../http/errors.ts";
 import type { Logger } from "../../log.ts";
-import type { Middleware } from "../compose.ts";
+import { DONE, type Middleware } from "../compose.ts";
+import type { Context } from "../context.ts";
 import { renderError } from "../error_page.ts";
 import { HttpError } from "../http_error.ts";
 
 export function errorHandler(logger: Logger): Middleware {
-  return async (ctx, next) => {
-    try {
-      await next();
-    } catch (error) {
-      let httpError: HttpError;
-      if (error instanceof HttpError) {
-        httpError = error;
-        if (error.status >= 500) logFailure(logger, ctx.requestId, ctx.req.method, ctx.req.path, error);
-      } else if (error instanceof ProtocolError) {
-        // The request body broke the protocol while a handler read it; the engine closes the connection.
-        httpError = new HttpError(error.status, error.message);
-      } else {
-        logFailure(logger, ctx.requestId, ctx.req.method, ctx.req.path, error);
-        httpError = new HttpError(500);
-      }
-      ctx.res = renderError(ctx, httpError);
+  const render = (ctx: Context, error: unknown): void => {
+    let httpError: HttpError;
+    if (error instanceof HttpError) {
+      httpError = error;
+      if (error.status >= 500) logFailure(logger, ctx.requestId, ctx.req.method, ctx.req.path, error);
+    } else if (error instanceof ProtocolError) {
+      // The request body broke the protocol while a handler read it; the engine closes the connection.
+      httpError = new HttpError(error.status, error.message);
+    } else {
+      logFailure(logger, ctx.requestId, ctx.req.method, ctx.req.path, error);
+      httpError = new HttpError(500);
     }
+    ctx.res = renderError(ctx, httpError);
+  };
+  return (ctx, next) => {
+    let pending: Promise<void>;
+    try {
+      pending = next();
+    } catch (error) {
+      render(ctx, error);
+      return DONE;
+    }
+    // A chain that finished synchronously stays synchronous.
+    return pending === DONE ? DONE : pending.catch((error) => render(ctx, error));
   };
 }
 

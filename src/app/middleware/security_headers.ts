@@ -20,6 +20,7 @@
 import { HeaderBlock, type HeaderInit } from "../../http/header_block.ts";
 import type { HttpResponse } from "../../http/message.ts";
 import type { Middleware } from "../compose.ts";
+import type { Context } from "../context.ts";
 
 /** Allows what a plain page with its own scripts, styles, images and fonts needs; nothing inline. */
 export const DEFAULT_PAGE_CSP = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
@@ -94,16 +95,12 @@ export function securityHeaders(options: SecurityHeadersOptions = {}): Middlewar
   // With no HSTS a TLS response is shaped like any other.
   const tlsOffset = hsts === null ? 0 : TLS_OFFSET;
 
-  return async (ctx, next) => {
-    const offset = ctx.req.raw.secure ? tlsOffset : 0;
-    try {
-      await next();
-    } catch (error) {
-      // An error nothing below turned into a response: the final one is unknown, so the strictest set.
-      ctx.headerBlock(blockFor(HTML_BIT + offset));
-      throw error;
-    }
-    ctx.headerBlock(blockFor(shapeOf(ctx.res) + offset));
+  // Decided on the final response (error pages included), just before it is sent.
+  const plain = (ctx: Context) => ctx.headerBlock(blockFor(shapeOf(ctx.res)));
+  const overTls = (ctx: Context) => ctx.headerBlock(blockFor(shapeOf(ctx.res) + tlsOffset));
+  return (ctx, next) => {
+    ctx.beforeSend(ctx.req.raw.secure ? overTls : plain);
+    return next();
   };
 }
 

@@ -314,21 +314,22 @@ function report(machine: Machine, options: Options, scenarios: readonly Scenario
     `A/B interleaved, wrk -t1 --latency`,
     `- CPU pinning: ${pinning}`,
     "",
-    "| scenario | against | h1server req/s (median) | reference req/s (median) | ratio h1/ref (median) " +
-    "| h1server p99 ms | reference p99 ms |",
-    "|---|---|--:|--:|--:|--:|--:|",
+    "| scenario | measured | against | req/s (median) | reference req/s (median) | ratio (median) " +
+    "| p99 ms | reference p99 ms |",
+    "|---|---|---|--:|--:|--:|--:|--:|",
   ];
   for (const scenario of scenarios) {
     const reference = scenario.against ?? DEFAULT_REFERENCE;
     const of = (server: ServerName) => runs.filter((run) => run.scenario === scenario.name && run.server === server);
-    const [h1, ref] = [of("h1server"), of(reference)];
+    const [h1, ref] = [of(scenario.subject ?? "h1server"), of(reference)];
     const ratios = h1.map((run) => {
       const other = ref.find((candidate) => candidate.round === run.round)?.result;
       return run.result && other ? run.result.requestsPerSec / other.requestsPerSec : null;
     });
     const [a, b] = [summarize(scenario, h1), summarize(scenario, ref)];
     lines.push(
-      `| ${scenario.name} | ${reference} | ${a.rps} | ${b.rps} | ${fixed(median(ratios), 2)} | ${a.p99} | ${b.p99} |`,
+      `| ${scenario.name} | ${scenario.subject ?? "h1server"} | ${reference} | ${a.rps} | ${b.rps} | ` +
+        `${fixed(median(ratios), 2)} | ${a.p99} | ${b.p99} |`,
     );
   }
   if (scenarios.some((scenario) => scenario.pipeline !== undefined)) {
@@ -381,13 +382,16 @@ async function main(): Promise<number> {
       scripts.set(scenario, wrkScript(scenario, bodyFile));
     }
 
-    const needed = new Set<ServerName>(["h1server", ...scenarios.map((s) => s.against ?? DEFAULT_REFERENCE)]);
+    const needed = new Set<ServerName>(
+      scenarios.flatMap((s) => [s.subject ?? "h1server", s.against ?? DEFAULT_REFERENCE]),
+    );
     for (const spec of SERVERS) if (needed.has(spec.name)) servers.push(startServer(spec, webRoot, machine.pinning));
     await Promise.all(servers.map((server) => waitUntilReady(server)));
     /** h1server and the server the scenario compares it with. */
     const pair = (scenario: Scenario): Server[] => {
       const reference = scenario.against ?? DEFAULT_REFERENCE;
-      return [servers.find((s) => s.name === "h1server")!, servers.find((s) => s.name === reference)!];
+      const subject = scenario.subject ?? "h1server";
+      return [servers.find((s) => s.name === subject)!, servers.find((s) => s.name === reference)!];
     };
     for (const scenario of scenarios) await checkSameAnswers(scenario, pair(scenario));
     console.log(`h1server and its reference answer all ${scenarios.length} scenarios identically. Warming up…`);

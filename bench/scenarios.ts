@@ -10,7 +10,9 @@ export interface Scenario {
   readonly pipeline?: number;
   /** A different query on every request (bench/wrk/unique.lua): no two heads are identical. */
   readonly uniqueHeads?: boolean;
-  /** The server h1server is compared with; Deno.serve unless this says the bare engine (the app stack's cost). */
+  /** The server measured: the whole of h1server (default), or its bare engine (no app layer). */
+  readonly subject?: "h1server" | "bare engine";
+  /** The server it is compared with; Deno.serve unless this says the bare engine (the app stack's cost). */
   readonly against?: "Deno.serve" | "bare engine";
   /** Sent as a POST with this body and content type, through bench/wrk/post.lua. */
   readonly body?: { readonly contentType: string; readonly text: string };
@@ -39,8 +41,11 @@ export const WEB_ROOT_FILES: Readonly<Record<string, string>> = {
 };
 
 export const SCENARIOS: readonly Scenario[] = [
+  // The engine alone (HTTP/1.1 parsing, framing, writing) against Deno.serve's.
+  { name: "engine json-get c16", path: "/api/health", connections: 16, subject: "bare engine" },
+  { name: "engine pipelined-16", path: "/api/health", connections: 16, pipeline: 16, subject: "bare engine" },
+  // The product as shipped (router, middleware, access log) against Deno.serve with the same routes.
   { name: "json-get c16", path: "/api/health", connections: 16 },
-  { name: "json-get c16 full stack", path: "/api/health", connections: 16, against: "bare engine" },
   { name: "json-get c128", path: "/api/health", connections: 128 },
   { name: "json-get unique-heads c16", path: "/api/health", connections: 16, uniqueHeads: true },
   { name: "static-16k c16", path: "/static-16k.txt", connections: 16 },
@@ -51,4 +56,6 @@ export const SCENARIOS: readonly Scenario[] = [
     connections: 16,
     body: { contentType: "application/json", text: jsonOfSize(1024) },
   },
+  // What the app stack costs on top of the engine.
+  { name: "full stack c16", path: "/api/health", connections: 16, against: "bare engine" },
 ];

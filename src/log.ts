@@ -70,6 +70,23 @@ export function createLogger(options: LoggerOptions = {}): Logger {
   };
 
   // Every field but the path is safe by construction; the path is quoted when it needs to be.
+  // Written to the default sink part by part, without building the line as a string first.
+  if (sink !== null) {
+    const access = format === "json"
+      ? (e: AccessEntry) => sink.line(writeAccessJson, e)
+      : (e: AccessEntry) => sink.line(writeAccessText, e);
+    return {
+      debug: (m, f) => emit("debug", m, f),
+      info: (m, f) => emit("info", m, f),
+      warn: (m, f) => emit("warn", m, f),
+      error: (m, f) => emit("error", m, f),
+      enabled: (level) => RANK[level] >= min,
+      access: (entry) => {
+        if (RANK.info >= min) access(entry);
+      },
+      flush: () => sink.flush(),
+    };
+  }
   const access = format === "json"
     ? (e: AccessEntry) =>
       write(
@@ -94,8 +111,81 @@ export function createLogger(options: LoggerOptions = {}): Logger {
     access: (entry) => {
       if (RANK.info >= min) access(entry);
     },
-    flush: () => sink?.flush(),
+    flush: () => {},
   };
+}
+
+const ascii = (s: string) => new TextEncoder().encode(s);
+const TEXT_HEAD = ascii(" INFO  request method=");
+const TEXT_PATH = ascii(" path=");
+const TEXT_STATUS = ascii(" status=");
+const TEXT_BYTES = ascii(" bytes=");
+const TEXT_MS = ascii(" ms=");
+const TEXT_ID = ascii(" id=");
+const TEXT_REMOTE = ascii(" remote=");
+const JSON_TIME = ascii('{"time":"');
+const JSON_HEAD = ascii('","level":"info","msg":"request","method":"');
+const JSON_PATH = ascii('","path":');
+const JSON_STATUS = ascii(',"status":');
+const JSON_BYTES = ascii(',"bytes":');
+const JSON_MS = ascii(',"ms":');
+const JSON_ID = ascii(',"id":"');
+const JSON_REMOTE = ascii('","remote":"');
+const JSON_END = ascii('"}');
+
+/**
+ * The access line's parts, all ASCII: the method is a token, the raw path is visible ASCII
+ * (the parser admits nothing else) and is quoted when needed, the id and address are sane.
+ */
+function writeAccessText(out: ByteSink, e: AccessEntry): void {
+  out.latin1(timestamp());
+  out.bytes(TEXT_HEAD);
+  out.latin1(e.method);
+  out.bytes(TEXT_PATH);
+  out.latin1(formatPath(e.path));
+  out.bytes(TEXT_STATUS);
+  out.decimal(e.status);
+  out.bytes(TEXT_BYTES);
+  if (e.bytes === "-") out.latin1("-");
+  else out.decimal(e.bytes);
+  out.bytes(TEXT_MS);
+  out.decimal(e.ms);
+  out.bytes(TEXT_ID);
+  out.latin1(e.id);
+  out.bytes(TEXT_REMOTE);
+  out.latin1(e.remote);
+}
+
+function writeAccessJson(out: ByteSink, e: AccessEntry): void {
+  out.bytes(JSON_TIME);
+  out.latin1(timestamp());
+  out.bytes(JSON_HEAD);
+  out.latin1(e.method);
+  out.bytes(JSON_PATH);
+  out.latin1(jsonPath(e.path));
+  out.bytes(JSON_STATUS);
+  out.decimal(e.status);
+  out.bytes(JSON_BYTES);
+  if (e.bytes === "-") out.latin1('"-"');
+  else out.decimal(e.bytes);
+  out.bytes(JSON_MS);
+  out.decimal(e.ms);
+  out.bytes(JSON_ID);
+  out.latin1(e.id);
+  out.bytes(JSON_REMOTE);
+  out.latin1(e.remote);
+  out.bytes(JSON_END);
+}
+
+let lastJsonPath = "";
+let lastJsonPathText = '""';
+
+function jsonPath(path: string): string {
+  if (path !== lastJsonPath) {
+    lastJsonPath = path;
+    lastJsonPathText = JSON.stringify(path);
+  }
+  return lastJsonPathText;
 }
 
 const LEVEL_LABELS: Record<LogLevel, string> = { debug: "DEBUG", info: "INFO ", warn: "WARN ", error: "ERROR" };
@@ -166,6 +256,17 @@ class BufferedStderr {
     const sink = this.#active;
     // encodeInto beats a copy loop here: the line is a fresh rope, slow to read char by char.
     sink.utf8(line);
+    this.#ended(urgent);
+  }
+
+  /** A line written straight into the buffer by `fill` (the access log: no string for the whole line). */
+  line<T>(fill: (out: ByteSink, value: T) => void, value: T): void {
+    fill(this.#active, value);
+    this.#ended(false);
+  }
+
+  #ended(urgent: boolean): void {
+    const sink = this.#active;
     sink.bytes(NEWLINE);
     if (this.#writing) {
       // Behind the write in flight; only a stderr that stopped draining makes us write synchronously.

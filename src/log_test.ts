@@ -60,6 +60,7 @@ Deno.test("buffered stderr keeps every line, in order, and flush writes what is 
     logger.flush();
     Deno.exit(0);
   `;
+
   const { stderr, success } = await new Deno.Command(Deno.execPath(), {
     args: ["eval", "--no-check", script],
     stdout: "null",
@@ -70,4 +71,27 @@ Deno.test("buffered stderr keeps every line, in order, and flush writes what is 
     Number(/ i=(\d+)$/.exec(line)?.[1])
   );
   assert.deepEqual(numbers, Array.from({ length: 2100 }, (_, i) => i));
+});
+
+Deno.test("access lines written straight into the stderr buffer match the text and JSON templates", async () => {
+  for (const format of ["text", "json"] as const) {
+    const script = `
+      import { createLogger } from ${JSON.stringify(new URL("./log.ts", import.meta.url).href)};
+      const logger = createLogger({ format: ${JSON.stringify(format)} });
+      logger.access(${JSON.stringify(ENTRY)});
+      logger.access(${JSON.stringify({ ...ENTRY, path: '/a"b', bytes: "-" })});
+      logger.flush();
+    `;
+    const { stderr } = await new Deno.Command(Deno.execPath(), {
+      args: ["eval", "--no-check", script],
+      stdout: "null",
+      stderr: "piped",
+    }).output();
+    const lines = new TextDecoder().decode(stderr).trim().split("\n");
+    const { lines: expected, logger } = capture(format);
+    logger.access(ENTRY);
+    logger.access({ ...ENTRY, path: '/a"b', bytes: "-" });
+    const withoutTime = (line: string) => line.replace(/\d{4}-\d\d-\d\dT[\d:.]+Z/, "TIME");
+    assert.deepEqual(lines.map(withoutTime), expected.map(withoutTime));
+  }
 });

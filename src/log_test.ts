@@ -22,7 +22,7 @@ Deno.test("text access lines carry every field, quoting a path that needs it", (
   logger.access({ ...ENTRY, path: '/a b"c', bytes: "-" });
   assert.match(
     lines[0],
-    /^\d{4}-\d\d-\d\dT[\d:.]+Z INFO  request method=GET path=\/api\/items\/7 status=200 bytes=42 ms=3 id=abc-1 remote=127\.0\.0\.1:5000$/,
+    /^\d{4}-\d\d-\d\dT[\d:.]+Z INFO {2}request method=GET path=\/api\/items\/7 status=200 bytes=42 ms=3 id=abc-1 remote=127\.0\.0\.1:5000$/,
   );
   assert.match(lines[1], / path="\/a b\\"c" status=200 bytes=- /);
 });
@@ -45,7 +45,7 @@ Deno.test("levels below the minimum are dropped, access lines included", () => {
   logger.access(ENTRY);
   logger.warn("shown", { n: 1, s: "two words" });
   assert.equal(lines.length, 1);
-  assert.match(lines[0], /WARN  shown n=1 s="two words"$/);
+  assert.match(lines[0], /WARN {2}shown n=1 s="two words"$/);
   assert.equal(logger.enabled("info"), false);
   assert.equal(logger.enabled("error"), true);
 });

@@ -36,13 +36,46 @@ export interface Config {
   readonly logFormat: "text" | "json";
   readonly logLevel: LogLevel;
   readonly server: SettingsOverrides;
+  readonly auth: AuthConfig;
+  readonly database: DatabaseConfig;
+  /** Things start-up should warn about (e.g. a generated development secret). */
+  readonly warnings: readonly string[];
 }
+
+export type JwtAlgorithm = "HS256" | "HS384" | "HS512";
+
+export interface AuthConfig {
+  /** The HMAC key for tokens (at least 32 bytes). */
+  readonly jwtSecret: Uint8Array;
+  readonly algorithm: JwtAlgorithm;
+  readonly accessTokenMinutes: number;
+  readonly issuer: string;
+  readonly audience: string;
+  /** bcrypt cost for new hashes; a login with a hash of another cost re-hashes. */
+  readonly bcryptCost: number;
+  /** Workers hashing and comparing passwords off the event loop; 0 hashes on the main thread (for comparison only). */
+  readonly passwordWorkers: number;
+  /** Failed logins allowed per username or address before the back-off starts. */
+  readonly loginFreeFailures: number;
+  /** Longest back-off after repeated failures, in seconds. */
+  readonly loginMaxLockSeconds: number;
+}
+
+export interface DatabaseConfig {
+  /** DATABASE_URL: PostgreSQL when set, else the embedded database under dataDir. */
+  readonly url: string | null;
+  readonly dataDir: string;
+  readonly poolSize: number;
+}
+
+/** How the process runs: `development` (deno task dev) allows a generated JWT secret; `production` does not. */
+export type RunMode = "development" | "production";
 
 export class ConfigError extends Error {
   override name = "ConfigError";
 }
 
-export function loadConfig(env: EnvSource): Config {
+export function loadConfig(env: EnvSource, mode: RunMode = "production"): Config {
   const read = (name: string) => {
     const value = env[name]?.trim();
     return value === undefined || value === "" ? undefined : value;
@@ -73,7 +106,13 @@ export function loadConfig(env: EnvSource): Config {
   if (corsCredentials && corsOrigins[0] === "*") {
     throw new ConfigError("CORS_CREDENTIALS=true cannot be used with CORS_ORIGINS=*; list the origins");
   }
+  const warnings: string[] = [];
+  const auth = loadAuth(read, mode, warnings);
+  const database = loadDatabase(read);
   return Object.freeze({
+    auth,
+    database,
+    warnings: Object.freeze(warnings),
     host: read("HOST") ?? "0.0.0.0",
     port: integer(read, "PORT", 8080, 0, 65535),
     webRootDir: optionalPath(read("WEB_ROOT_DIR")),
@@ -108,6 +147,61 @@ export function loadConfig(env: EnvSource): Config {
 }
 
 type Read = (name: string) => string | undefined;
+
+/** Shortest JWT_SECRET_KEY accepted: an HMAC key shorter than its hash output is weak. */
+const MIN_SECRET_BYTES = 32;
+
+function loadAuth(read: Read, mode: RunMode, warnings: string[]): AuthConfig {
+  const secret = read("JWT_SECRET_KEY");
+  let jwtSecret: Uint8Array;
+  if (secret === undefined) {
+    if (mode !== "development") {
+      throw new ConfigError(
+        `JWT_SECRET_KEY is required (at least ${MIN_SECRET_BYTES} bytes); generate one with: openssl rand -base64 48`,
+      );
+    }
+    jwtSecret = crypto.getRandomValues(new Uint8Array(48));
+    warnings.push("JWT_SECRET_KEY is not set: using a random key for this process; tokens die with it");
+  } else {
+    jwtSecret = new TextEncoder().encode(secret);
+    if (jwtSecret.length < MIN_SECRET_BYTES) {
+      throw new ConfigError(`JWT_SECRET_KEY must be at least ${MIN_SECRET_BYTES} bytes, got ${jwtSecret.length}`);
+    }
+  }
+  const cores = navigator.hardwareConcurrency || 1;
+  return Object.freeze({
+    jwtSecret,
+    algorithm: oneOf(read, "ALGORITHM", ["HS256", "HS384", "HS512"] as const, "HS256"),
+    accessTokenMinutes: integer(read, "ACCESS_TOKEN_EXPIRE_MINUTES", 30, 1, 7 * 24 * 60),
+    issuer: read("JWT_ISSUER") ?? "h1server",
+    audience: read("JWT_AUDIENCE") ?? "h1server",
+    bcryptCost: integer(read, "BCRYPT_COST", 12, 4, 15),
+    passwordWorkers: integer(read, "PASSWORD_WORKERS", cores, 0, 64),
+    loginFreeFailures: integer(read, "LOGIN_FREE_FAILURES", 5, 1, 1000),
+    loginMaxLockSeconds: integer(read, "LOGIN_MAX_LOCK_SECONDS", 15 * 60, 1, 24 * 3600),
+  });
+}
+
+function loadDatabase(read: Read): DatabaseConfig {
+  const url = read("DATABASE_URL") ?? null;
+  if (url !== null) {
+    let parsed: URL;
+    try {
+      parsed = new URL(url);
+    } catch {
+      throw new ConfigError("DATABASE_URL is not a valid URL (postgres://user@host:port/database)");
+    }
+    if (parsed.protocol !== "postgres:" && parsed.protocol !== "postgresql:") {
+      throw new ConfigError(`DATABASE_URL must start with postgres:// or postgresql://, got ${parsed.protocol}//`);
+    }
+  }
+  return Object.freeze({
+    url,
+    // ":memory:" keeps the embedded database in memory.
+    dataDir: read("DATA_DIR") === ":memory:" ? ":memory:" : optionalPath(read("DATA_DIR")) ?? resolve("data"),
+    poolSize: integer(read, "DB_POOL_SIZE", 10, 1, 1000),
+  });
+}
 
 function integer(read: Read, name: string, fallback: number, min: number, max: number): number {
   const raw = read(name);

@@ -3,8 +3,8 @@ import { ConfigError, loadConfig, PROJECT_ROOT } from "./config.ts";
 import { loadEnv } from "./env.ts";
 import { join } from "node:path";
 
-Deno.test("config has working defaults with an empty environment", () => {
-  const config = loadConfig({});
+Deno.test("config has working defaults with an empty environment in development", () => {
+  const config = loadConfig({}, "development");
   assert.equal(config.host, "0.0.0.0");
   assert.equal(config.port, 8080);
   assert.equal(config.webRootDir, null);
@@ -16,6 +16,7 @@ Deno.test("config has working defaults with an empty environment", () => {
 
 Deno.test("config reads the documented variables", () => {
   const config = loadConfig({
+    JWT_SECRET_KEY: "k".repeat(32),
     HOST: "127.0.0.1",
     PORT: "9000",
     LOG_FORMAT: "json",
@@ -42,7 +43,7 @@ Deno.test("config stops on a bad value with a message naming the variable", () =
   ];
   for (const [env, message] of cases) {
     assert.throws(
-      () => loadConfig(env),
+      () => loadConfig(env, "development"),
       (error: unknown) => error instanceof ConfigError && message.test(error.message),
     );
   }
@@ -64,4 +65,52 @@ Deno.test("env file fills in variables and the real environment wins", () => {
 
 Deno.test("env loader works without a .env file", () => {
   assert.deepEqual(loadEnv("/nonexistent/.env", { A: "1" }), { A: "1" });
+});
+
+Deno.test("production refuses to start without JWT_SECRET_KEY; development generates one and warns", () => {
+  assert.throws(
+    () => loadConfig({}),
+    (e: unknown) => e instanceof ConfigError && /JWT_SECRET_KEY is required/.test(e.message),
+  );
+  const a = loadConfig({}, "development");
+  const b = loadConfig({}, "development");
+  assert.equal(a.auth.jwtSecret.length, 48);
+  assert.notDeepEqual(a.auth.jwtSecret, b.auth.jwtSecret);
+  assert.match(a.warnings[0], /JWT_SECRET_KEY is not set/);
+});
+
+Deno.test("JWT_SECRET_KEY shorter than 32 bytes is refused, with its length", () => {
+  assert.throws(
+    () => loadConfig({ JWT_SECRET_KEY: "short" }, "development"),
+    (e: unknown) => e instanceof ConfigError && /at least 32 bytes, got 5/.test(e.message),
+  );
+});
+
+Deno.test("auth and database settings are read and validated", () => {
+  const config = loadConfig({
+    JWT_SECRET_KEY: "k".repeat(40),
+    ALGORITHM: "HS512",
+    ACCESS_TOKEN_EXPIRE_MINUTES: "15",
+    BCRYPT_COST: "10",
+    DATABASE_URL: "postgres://app@db.internal:5433/h1",
+    DATA_DIR: ":memory:",
+  });
+  assert.equal(config.auth.algorithm, "HS512");
+  assert.equal(config.auth.accessTokenMinutes, 15);
+  assert.equal(config.auth.bcryptCost, 10);
+  assert.equal(config.database.url, "postgres://app@db.internal:5433/h1");
+  assert.equal(config.database.dataDir, ":memory:");
+  const bad: [Record<string, string>, RegExp][] = [
+    [{ ALGORITHM: "none" }, /ALGORITHM must be one of HS256, HS384, HS512/],
+    [{ ALGORITHM: "RS256" }, /ALGORITHM must be one of/],
+    [{ BCRYPT_COST: "3" }, /BCRYPT_COST must be between 4 and 15/],
+    [{ DATABASE_URL: "mysql://x/y" }, /DATABASE_URL must start with postgres:\/\//],
+    [{ DATABASE_URL: "not a url" }, /DATABASE_URL is not a valid URL/],
+  ];
+  for (const [env, message] of bad) {
+    assert.throws(
+      () => loadConfig({ JWT_SECRET_KEY: "k".repeat(40), ...env }),
+      (e: unknown) => e instanceof ConfigError && message.test(e.message),
+    );
+  }
 });

@@ -14,12 +14,14 @@ const STYLE_CSS = Deno.readTextFileSync(join(PROJECT_ROOT, "webroot", "style.css
 
 // ── Start-up ───────────────────────────────────────────────────────────────────
 
-Deno.test("start-up summary names the address, tls: off and routes: 3", async () => {
+Deno.test("start-up summary names the address, tls: off, the database and the number of routes", async () => {
   await using app = await startApp();
   const { summary } = app.running;
+  const routeCount = JSON.parse(Deno.readTextFileSync(join(PROJECT_ROOT, "routes.json"))).routes.length;
   assert.ok(summary.includes(`http://127.0.0.1:${app.port}`), summary);
   assert.match(summary, /\btls: off\b/);
-  assert.match(summary, /\broutes: 3\b/);
+  assert.match(summary, /\bdatabase: embedded memory\b/);
+  assert.match(summary, new RegExp(`\\broutes: ${routeCount}\\b`));
   assert.equal(app.running.server.secure, false);
 });
 

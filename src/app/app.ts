@@ -16,6 +16,7 @@ import { renderError } from "./error_page.ts";
 import { isApiPath } from "./paths.ts";
 import { Router } from "./router.ts";
 import type { RouteEntry, RoutesFile } from "./routes_file.ts";
+import type { Services } from "../services.ts";
 
 export type Handler = (ctx: Context) => HttpResponse | void | Promise<HttpResponse | void>;
 
@@ -33,6 +34,8 @@ export interface AppOptions {
   readonly handlers: Readonly<Record<string, Handler>>;
   readonly middleware?: readonly Middleware[];
   readonly staticFiles?: StaticHandler | null;
+  /** Handed to every request as ctx.services. */
+  readonly services?: Services;
 }
 
 export interface App {
@@ -48,6 +51,7 @@ const STATIC_ALLOW = "GET, HEAD, OPTIONS";
 export function createApp(options: AppOptions): App {
   const router = new Router<Handler>(options.routes.routes, (entry: RouteEntry) => options.handlers[entry.handler]);
   const staticFiles = options.staticFiles ?? null;
+  const services = options.services;
   const { mount, spaFallback } = options.routes.static;
   const mountPrefix = mount === "/" ? "" : mount;
 
@@ -103,7 +107,7 @@ export function createApp(options: AppOptions): App {
 
   /** Synchronous when the whole chain was (see compose.ts); a promise otherwise. */
   const handle = (request: HttpRequest): HttpResponse | Promise<HttpResponse> => {
-    const ctx = new Context(request);
+    const ctx = new Context(request, services);
     let pending: Promise<void>;
     try {
       pending = run(ctx);

@@ -9,6 +9,14 @@ import type { ExtraFields, HttpRequest, HttpResponse } from "../http/message.ts"
 import { DecoratedResponse, FixedResponse } from "../http/response_writer.ts";
 import { HttpError } from "./http_error.ts";
 import type { RouteEntry } from "./routes_file.ts";
+import type { Services } from "../services.ts";
+
+/** For apps and tests without a data layer: any use of a service fails loudly. */
+const NO_SERVICES = new Proxy({}, {
+  get(_target, name) {
+    throw new Error(`no services configured (asked for ${String(name)})`);
+  },
+}) as Services;
 
 /** What middleware shares with handlers. Auth puts the user here. */
 export interface AppState {
@@ -116,6 +124,8 @@ export function isJsonType(contentType: string): boolean {
 
 export class Context {
   readonly req: AppRequest;
+  /** The data layer and auth services (see src/services.ts); empty in apps that need none. */
+  readonly services: Services;
   /** Shared between middleware and handlers. */
   readonly state: AppState = {};
   /** Set by the request-id middleware; echoed in error responses and the access log. */
@@ -133,8 +143,9 @@ export class Context {
   #vary: string[] = [];
   #beforeSend: ((ctx: Context) => void)[] = [];
 
-  constructor(request: HttpRequest) {
+  constructor(request: HttpRequest, services: Services = NO_SERVICES) {
     this.req = new AppRequest(request);
+    this.services = services;
   }
 
   // ── Response helpers: each sets `res` and returns it ──────────────────────

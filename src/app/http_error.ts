@@ -32,3 +32,27 @@ export class HttpError extends Error {
     return this.expose ? this.message : reasonPhrase(this.status);
   }
 }
+
+/**
+ * Errors from other layers that carry an HTTP meaning without depending on this module
+ * (e.g. the database being unreachable → 503) set `httpStatus` (and optionally
+ * `httpHeaders`); their message is exposed.
+ */
+export interface HttpMeaning {
+  readonly httpStatus: number;
+  readonly httpHeaders?: HeaderInit;
+  readonly message: string;
+}
+
+export function toHttpError(error: unknown): HttpError | null {
+  if (error instanceof HttpError) return error;
+  if (typeof error === "object" && error !== null && typeof (error as HttpMeaning).httpStatus === "number") {
+    const meaning = error as HttpMeaning;
+    return new HttpError(meaning.httpStatus, meaning.message, {
+      headers: meaning.httpHeaders,
+      expose: true,
+      cause: error,
+    });
+  }
+  return null;
+}

@@ -4,12 +4,34 @@
  * files that must never be served (dotfiles, a secret next to the root).
  */
 import { join } from "node:path";
+import { InlineHasher } from "../../src/auth/passwords.ts";
 import { loadConfig, PROJECT_ROOT } from "../../src/config.ts";
-import { type Running, start } from "../../src/start.ts";
+import type { Database } from "../../src/db/database.ts";
+import { openEmbedded } from "../../src/db/embedded.ts";
+import { migrate, readMigrations } from "../../src/db/migrate.ts";
+import { MIGRATIONS_DIR, type Running, start, type StartOptions } from "../../src/start.ts";
 import { type CapturedLogs, captureLogs } from "./server.ts";
 
 /** Written into every file the server must not serve; no response may contain it. */
 export const SECRET = "SECRET-7f3a9c-do-not-serve";
+
+/** The JWT key of test apps (tests that forge tokens sign with it). */
+export const TEST_JWT_SECRET = "test-jwt-secret-0123456789-abcdefghijklmnop";
+
+/**
+ * One embedded database (in memory) shared by the apps of a test file: starting PostgreSQL in
+ * WebAssembly takes seconds. Tests that share it use their own usernames. It is opened and
+ * migrated when this module loads, outside any test: the first DDL makes PGlite arm an
+ * internal timer that the op sanitizer would otherwise pin on whichever test came first.
+ */
+const sharedDatabase: Database = await openEmbedded(null);
+await migrate(sharedDatabase, await readMigrations(MIGRATIONS_DIR));
+export function sharedTestDatabase(): Promise<Database> {
+  return Promise.resolve(sharedDatabase);
+}
+
+/** bcrypt at its lowest cost, on the main thread: tests need correctness, not slowness. */
+export const TEST_HASHER = new InlineHasher(4);
 
 export interface TestApp extends AsyncDisposable {
   readonly running: Running;
@@ -28,7 +50,11 @@ export interface AppFiles {
   readonly [path: string]: string | Uint8Array;
 }
 
-export async function startApp(env: Record<string, string> = {}, files: AppFiles = {}): Promise<TestApp> {
+export async function startApp(
+  env: Record<string, string> = {},
+  files: AppFiles = {},
+  options: StartOptions = {},
+): Promise<TestApp> {
   const dir = await Deno.makeTempDir({ prefix: "h1server-app-" });
   const webRoot = join(dir, "webroot");
   await Deno.mkdir(join(webRoot, ".git"), { recursive: true });
@@ -48,7 +74,18 @@ export async function startApp(env: Record<string, string> = {}, files: AppFiles
   const logs = captureLogs();
   let running: Running;
   try {
-    running = start(loadConfig({ PORT: "0", HOST: "127.0.0.1", WEB_ROOT_DIR: webRoot, ...env }), logs.logger);
+    const config = loadConfig({
+      PORT: "0",
+      HOST: "127.0.0.1",
+      WEB_ROOT_DIR: webRoot,
+      JWT_SECRET_KEY: TEST_JWT_SECRET,
+      BCRYPT_COST: "4",
+      ...env,
+    });
+    running = await start(config, logs.logger, {
+      database: options.database ?? await sharedTestDatabase(),
+      passwords: options.passwords ?? TEST_HASHER,
+    });
   } catch (error) {
     await Deno.remove(dir, { recursive: true });
     throw error;
@@ -61,7 +98,7 @@ export async function startApp(env: Record<string, string> = {}, files: AppFiles
     closing ??= (async () => {
       try {
         client.close();
-        await running.server.shutdown();
+        await running.close();
       } finally {
         await Deno.remove(dir, { recursive: true });
       }

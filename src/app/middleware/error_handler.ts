@@ -8,14 +8,25 @@ import type { Logger } from "../../log.ts";
 import { DONE, type Middleware } from "../compose.ts";
 import type { Context } from "../context.ts";
 import { renderError } from "../error_page.ts";
-import { HttpError } from "../http_error.ts";
+import { HttpError, toHttpError } from "../http_error.ts";
 
 export function errorHandler(logger: Logger): Middleware {
   const render = (ctx: Context, error: unknown): void => {
     let httpError: HttpError;
-    if (error instanceof HttpError) {
-      httpError = error;
-      if (error.status >= 500) logFailure(logger, ctx.requestId, ctx.req.method, ctx.req.path, error);
+    const known = toHttpError(error);
+    if (known !== null) {
+      httpError = known;
+      if (known !== error) {
+        // Another layer's known condition (the database being down): one line, no stack.
+        logger.warn("request not served", {
+          request_id: ctx.requestId,
+          path: ctx.req.path,
+          status: known.status,
+          reason: known.message,
+        });
+      } else if (known.status >= 500) {
+        logFailure(logger, ctx.requestId, ctx.req.method, ctx.req.path, error);
+      }
     } else if (error instanceof ProtocolError) {
       // The request body broke the protocol while a handler read it; the engine closes the connection.
       httpError = new HttpError(error.status, error.message);

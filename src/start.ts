@@ -51,6 +51,8 @@ export async function start(config: Config, logger: Logger, options: StartOption
   // migrations are retried until the database is back.
   let migrated = false;
   let retry: ReturnType<typeof setTimeout> | undefined;
+  // Set by close(): an attempt still in flight then must not arm another retry.
+  let closed = false;
   const runMigrations = async (): Promise<void> => {
     try {
       const applied = await migrate(db, migrations);
@@ -58,6 +60,7 @@ export async function start(config: Config, logger: Logger, options: StartOption
       if (applied.length > 0) logger.info("migrations applied", { versions: applied.join(",") });
     } catch (error) {
       if (!(error instanceof DatabaseUnavailableError)) throw error;
+      if (closed) return;
       logger.warn("database unavailable; retrying migrations", { retry_ms: MIGRATION_RETRY_MS });
       retry = setTimeout(
         () => runMigrations().catch((e) => logger.error("migrations failed", { error: String(e) })),
@@ -118,6 +121,7 @@ export async function start(config: Config, logger: Logger, options: StartOption
     ` (tls: ${server.secure ? "on" : "off"}, database: ${db.kind} ${db.location}, routes: ${app.router.size})`;
 
   const close = async () => {
+    closed = true;
     clearTimeout(retry);
     await server.shutdown();
     if (options.passwords === undefined) passwords.close();

@@ -49,7 +49,8 @@ interface PendingJob {
 
 interface PoolWorker {
   readonly worker: Worker;
-  busy: number;
+  /** The ids of the jobs this worker holds, in the order it received them. */
+  readonly jobs: Set<number>;
 }
 
 export class WorkerPoolHasher implements PasswordHasher {
@@ -57,24 +58,54 @@ export class WorkerPoolHasher implements PasswordHasher {
   readonly #workers: PoolWorker[] = [];
   readonly #pending = new Map<number, PendingJob>();
   #nextId = 1;
+  #closed = false;
 
-  constructor(size: number, private readonly cost: number) {
-    this.size = size;
-    for (let i = 0; i < size; i++) {
-      // A literal URL: deno compile sees the worker module (it is also listed in compile.include).
-      const worker = new Worker(new URL("./password_worker.ts", import.meta.url), { type: "module" });
-      const entry: PoolWorker = { worker, busy: 0 };
-      worker.onmessage = (event: MessageEvent<PasswordResult>) => {
-        entry.busy--;
-        const result = event.data;
-        const job = this.#pending.get(result.id);
-        if (job === undefined) return;
-        this.#pending.delete(result.id);
-        if (result.ok) job.resolve(result.value);
-        else job.reject(new Error(`password worker failed: ${result.error}`));
-      };
-      this.#workers.push(entry);
+  /**
+   * `workerUrl` is for tests (a worker that misbehaves); the default is a literal URL so that
+   * `deno compile` and readers see the module (it is also listed in compile.include).
+   */
+  constructor(
+    size: number,
+    private readonly cost: number,
+    private readonly workerUrl: URL = new URL("./password_worker.ts", import.meta.url),
+  ) {
+    if (!Number.isInteger(size) || size < 1) {
+      throw new RangeError(`a password pool needs at least one worker, not ${size}`);
     }
+    this.size = size;
+    for (let i = 0; i < size; i++) this.#workers.push(this.#spawn());
+  }
+
+  #spawn(): PoolWorker {
+    const worker = new Worker(this.workerUrl, { type: "module" });
+    const entry: PoolWorker = { worker, jobs: new Set() };
+    worker.onmessage = (event: MessageEvent<PasswordResult>) => {
+      const result = event.data;
+      entry.jobs.delete(result.id);
+      const job = this.#pending.get(result.id);
+      if (job === undefined) return;
+      this.#pending.delete(result.id);
+      if (result.ok) job.resolve(result.value);
+      else job.reject(new Error(`password worker failed: ${result.error}`));
+    };
+    // A worker that dies must not leave its callers waiting forever: fail its jobs, replace it.
+    worker.onerror = (event: ErrorEvent) => {
+      event.preventDefault();
+      this.#fail(entry, "password worker crashed");
+      worker.terminate();
+      if (this.#closed) return;
+      const index = this.#workers.indexOf(entry);
+      if (index !== -1) this.#workers[index] = this.#spawn();
+    };
+    return entry;
+  }
+
+  #fail(entry: PoolWorker, message: string): void {
+    for (const id of entry.jobs) {
+      this.#pending.get(id)?.reject(new Error(message));
+      this.#pending.delete(id);
+    }
+    entry.jobs.clear();
   }
 
   hash(password: string): Promise<string> {
@@ -90,19 +121,22 @@ export class WorkerPoolHasher implements PasswordHasher {
   }
 
   close(): void {
-    for (const { worker } of this.#workers) worker.terminate();
-    for (const job of this.#pending.values()) job.reject(new Error("password workers stopped"));
-    this.#pending.clear();
+    this.#closed = true;
+    for (const entry of this.#workers) {
+      entry.worker.terminate();
+      this.#fail(entry, "password workers stopped");
+    }
   }
 
   /** The least busy worker takes the job. */
   #run(job: Omit<PasswordJob, "id"> & Record<string, unknown>): Promise<string | boolean> {
+    if (this.#closed) return Promise.reject(new Error("password workers stopped"));
     let target = this.#workers[0];
-    for (const entry of this.#workers) if (entry.busy < target.busy) target = entry;
+    for (const entry of this.#workers) if (entry.jobs.size < target.jobs.size) target = entry;
     const id = this.#nextId++;
     return new Promise((resolve, reject) => {
       this.#pending.set(id, { resolve, reject });
-      target.busy++;
+      target.jobs.add(id);
       target.worker.postMessage({ ...job, id });
     });
   }

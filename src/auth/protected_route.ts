@@ -21,11 +21,12 @@ export interface ProtectionOptions {
 const REALM = 'Bearer realm="h1server"';
 const NO_TOKEN = [["www-authenticate", REALM]] as [string, string][];
 const BAD_TOKEN = [["www-authenticate", `${REALM}, error="invalid_token"`]] as [string, string][];
-const BAD_REQUEST = [["www-authenticate", `${REALM}, error="invalid_request"`]] as [string, string][];
 const FORBIDDEN = [["www-authenticate", `${REALM}, error="insufficient_scope"`]] as [string, string][];
 
-/** A compact JWS: three base64url parts. */
-const BEARER = /^Bearer[ ]+([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+)[ ]*$/i;
+/** `Bearer <credentials>` (the scheme is case-insensitive, RFC 9110 §11.1). */
+const BEARER = /^Bearer[ ]+([^ ]+)[ ]*$/i;
+/** A compact JWS: three base64url parts, the signature not empty (an unsigned token never verifies). */
+const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
 
 /** The user a protected handler runs for. */
 export function currentUser(ctx: Context): User {
@@ -40,7 +41,10 @@ export function protectedRoute(handler: Handler, options: ProtectionOptions = {}
     const header = ctx.req.header("authorization");
     if (header === null) throw new HttpError(401, "Authentication required", { headers: NO_TOKEN });
     const match = BEARER.exec(header);
-    if (match === null) throw new HttpError(401, "Authorization must be a Bearer token", { headers: BAD_REQUEST });
+    // Another scheme, or "Bearer" without a token, carries no bearer token: a plain challenge (RFC 6750 §3.1).
+    if (match === null) throw new HttpError(401, "Authorization must be a Bearer token", { headers: NO_TOKEN });
+    // A token that cannot be a signed JWT is malformed, which RFC 6750 calls invalid_token.
+    if (!COMPACT_JWS.test(match[1])) throw new HttpError(401, "Invalid or expired token", { headers: BAD_TOKEN });
 
     const { tokens, users } = ctx.services;
     let subject: string;

@@ -1,15 +1,16 @@
 /**
- * Failed-login counters in the database, so they hold across instances and restarts. After
- * `freeFailures` failures for one key (a username or a client address), each further failure
- * locks the key for a back-off that doubles up to `maxLockSeconds`; a success clears the keys.
+ * Failed-login counters in the database, so they hold across instances and restarts. The
+ * `freeFailures`-th failure for one key (a username or a client address) locks the key, so the
+ * next attempt is refused; each failure after a lock has passed locks it again for twice as
+ * long, up to `maxLockSeconds`. A success clears the keys.
  * All time arithmetic happens in SQL, on the database's clock, which every instance shares.
  */
 import type { Database } from "./database.ts";
 
 export interface ThrottleOptions {
-  /** Failures allowed before locking starts. */
+  /** Failed attempts allowed; the last of them starts the first lock. */
   readonly freeFailures: number;
-  /** Lock after the first failure beyond the free ones; doubles with each further failure. */
+  /** The first lock; doubles with each further failure. */
   readonly baseLockSeconds: number;
   readonly maxLockSeconds: number;
 }
@@ -61,11 +62,11 @@ export class LoginThrottle {
     return longest;
   }
 
-  /** The lock after `failures` failures: none while free, then base × 2^n up to the maximum. */
+  /** The lock after `failures` failures: none before the free ones are used up, then base × 2^n up to the maximum. */
   lockSeconds(failures: number): number {
     const { freeFailures, baseLockSeconds, maxLockSeconds } = this.options;
-    if (failures <= freeFailures) return 0;
-    return Math.min(maxLockSeconds, baseLockSeconds * 2 ** Math.min(30, failures - freeFailures - 1));
+    if (failures < freeFailures) return 0;
+    return Math.min(maxLockSeconds, baseLockSeconds * 2 ** Math.min(30, failures - freeFailures));
   }
 
   /** Clears the counters of `keys` (after a successful login). */

@@ -75,8 +75,11 @@ export async function login(ctx: Context): Promise<HttpResponse> {
   if (locked > 0) throw tooManyAttempts(locked);
 
   const user = await users.findByUsername(username);
-  // An unknown user costs a comparison too, so timing does not tell whether the name exists.
-  const matches = await passwords.verify(password, user?.passwordHash ?? dummyHash);
+  // No stored password is longer than 72 bytes; bcrypt would compare only a longer one's prefix.
+  const tooLong = encoder.encode(password).length > MAX_PASSWORD_BYTES;
+  // An unknown user (or an impossible password) costs a comparison too, so timing tells nothing.
+  const hash = user === null || tooLong ? dummyHash : user.passwordHash;
+  const matches = await passwords.verify(password, hash) && hash !== dummyHash;
   if (user === null || !matches) {
     await throttle.recordFailure(keys);
     throw new HttpError(401, INVALID);

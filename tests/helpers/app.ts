@@ -1,28 +1,24 @@
 /**
  * The full application as `main.ts` starts it: `start(loadConfig(env), logger)` on
  * 127.0.0.1, a free port, and a temporary web root holding copies of webroot/ plus
- * files that must never be served (dotfiles, a secret next to the root).
+ * files that must never be served (dotfiles, a secret next to the root). The launcher
+ * itself is in app_core.ts; this module adds the shared embedded database.
  */
-import { join } from "node:path";
-import { InlineHasher } from "../../src/auth/passwords.ts";
-import { loadConfig, PROJECT_ROOT } from "../../src/config.ts";
 import type { Database } from "../../src/db/database.ts";
 import { openEmbedded } from "../../src/db/embedded.ts";
 import { migrate, readMigrations } from "../../src/db/migrate.ts";
-import { MIGRATIONS_DIR, type Running, start, type StartOptions } from "../../src/start.ts";
-import { type CapturedLogs, captureLogs } from "./server.ts";
+import { MIGRATIONS_DIR, type StartOptions } from "../../src/start.ts";
+import { type AppFiles, launchApp, type TestApp } from "./app_core.ts";
 
-/** Written into every file the server must not serve; no response may contain it. */
-export const SECRET = "SECRET-7f3a9c-do-not-serve";
-
-/** The JWT key of test apps (tests that forge tokens sign with it). */
-export const TEST_JWT_SECRET = "test-jwt-secret-0123456789-abcdefghijklmnop";
+export { type AppFiles, SECRET, TEST_HASHER, TEST_JWT_SECRET, type TestApp } from "./app_core.ts";
 
 /**
  * One embedded database (in memory) shared by the apps of a test file: starting PostgreSQL in
  * WebAssembly takes seconds. Tests that share it use their own usernames. It is opened and
  * migrated when this module loads, outside any test: the first DDL makes PGlite arm an
  * internal timer that the op sanitizer would otherwise pin on whichever test came first.
+ * (That timer is PostgreSQL's 10 s idle-stats flush and it re-arms itself while the database
+ * is used: a test file that runs longer than about 10 s should use helpers/embedded.ts.)
  */
 const sharedDatabase: Database = await openEmbedded(null);
 await migrate(sharedDatabase, await readMigrations(MIGRATIONS_DIR));
@@ -30,87 +26,10 @@ export function sharedTestDatabase(): Promise<Database> {
   return Promise.resolve(sharedDatabase);
 }
 
-/** bcrypt at its lowest cost, on the main thread: tests need correctness, not slowness. */
-export const TEST_HASHER = new InlineHasher(4);
-
-export interface TestApp extends AsyncDisposable {
-  readonly running: Running;
-  readonly port: number;
-  readonly baseUrl: string;
-  /** The temporary web root. */
-  readonly webRoot: string;
-  readonly logs: CapturedLogs;
-  /** `fetch` against the app through a client of its own (closed with the app). */
-  fetch(path: string, init?: RequestInit): Promise<Response>;
-  close(): Promise<void>;
-}
-
-export interface AppFiles {
-  /** Extra files to create in the web root: relative path → content. */
-  readonly [path: string]: string | Uint8Array;
-}
-
 export async function startApp(
   env: Record<string, string> = {},
   files: AppFiles = {},
   options: StartOptions = {},
 ): Promise<TestApp> {
-  const dir = await Deno.makeTempDir({ prefix: "h1server-app-" });
-  const webRoot = join(dir, "webroot");
-  await Deno.mkdir(join(webRoot, ".git"), { recursive: true });
-  for (const name of ["index.html", "style.css"]) {
-    await Deno.copyFile(join(PROJECT_ROOT, "webroot", name), join(webRoot, name));
-  }
-  await Deno.writeTextFile(join(dir, ".env"), `JWT_SECRET_KEY=${SECRET}\n`);
-  await Deno.writeTextFile(join(webRoot, ".env"), `JWT_SECRET_KEY=${SECRET}\n`);
-  await Deno.writeTextFile(join(webRoot, ".git", "config"), `[core]\n\tsecret = ${SECRET}\n`);
-  await Deno.writeTextFile(join(dir, "passwd"), `root:x:0:0:${SECRET}\n`);
-  for (const [path, content] of Object.entries(files)) {
-    const target = join(webRoot, path);
-    if (typeof content === "string") await Deno.writeTextFile(target, content);
-    else await Deno.writeFile(target, content);
-  }
-
-  const logs = captureLogs();
-  let running: Running;
-  try {
-    const config = loadConfig({
-      PORT: "0",
-      HOST: "127.0.0.1",
-      WEB_ROOT_DIR: webRoot,
-      JWT_SECRET_KEY: TEST_JWT_SECRET,
-      BCRYPT_COST: "4",
-      ...env,
-    });
-    running = await start(config, logs.logger, {
-      database: options.database ?? await sharedTestDatabase(),
-      passwords: options.passwords ?? TEST_HASHER,
-    });
-  } catch (error) {
-    await Deno.remove(dir, { recursive: true });
-    throw error;
-  }
-  const port = running.server.addr.port;
-  const baseUrl = `http://127.0.0.1:${port}`;
-  const client = Deno.createHttpClient({});
-  let closing: Promise<void> | null = null;
-  const close = () =>
-    closing ??= (async () => {
-      try {
-        client.close();
-        await running.close();
-      } finally {
-        await Deno.remove(dir, { recursive: true });
-      }
-    })();
-  return {
-    running,
-    port,
-    baseUrl,
-    webRoot,
-    logs,
-    fetch: (path, init) => fetch(`${baseUrl}${path}`, { ...init, client }),
-    close,
-    [Symbol.asyncDispose]: close,
-  };
+  return await launchApp(env, files, { ...options, database: options.database ?? await sharedTestDatabase() });
 }

@@ -9,21 +9,37 @@
  * --rounds 3 and --duration 5 (seconds per run) by default; --quick makes it 2 s. --json saves every run
  * with wrk's raw output (the task may write only under /tmp). Exits 1 when any run had errors.
  */
-import { dirname, join } from "node:path";
+import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { type Scenario, SCENARIOS, WEB_ROOT_FILES } from "./scenarios.ts";
-import { parseWrkOutput, type WrkResult } from "./wrk_output.ts";
+import { type AuthRun, runAuthSections } from "./auth.ts";
+import {
+  BENCH_DIR,
+  capture,
+  runWrk,
+  type Server,
+  startServer,
+  stopServer,
+  waitUntilReady,
+  type WrkScript,
+} from "./harness.ts";
+import {
+  AUTH_COMPARISONS,
+  H1SERVER_ENV,
+  type Scenario,
+  SCENARIOS,
+  WARMUP_SECONDS,
+  WEB_ROOT_FILES,
+} from "./scenarios.ts";
+import { fixed, median } from "./stats.ts";
+import type { WrkResult } from "./wrk_output.ts";
 
-const BENCH_DIR = import.meta.dirname!;
-const PROJECT_DIR = dirname(BENCH_DIR);
-const WARMUP_SECONDS = 1;
 /** On these the servers are stopped before exiting. */
 const SIGNALS = ["SIGINT", "SIGTERM"] as const;
 
 const SERVERS = [
-  { name: "h1server", entry: "main.ts" },
-  { name: "Deno.serve", entry: "bench/reference.ts" },
-  { name: "bare engine", entry: "bench/bare.ts" },
+  { name: "h1server", entry: "main.ts", env: H1SERVER_ENV },
+  { name: "Deno.serve", entry: "bench/reference.ts", env: {} },
+  { name: "bare engine", entry: "bench/bare.ts", env: {} },
 ] as const;
 type ServerName = (typeof SERVERS)[number]["name"];
 /** What each scenario compares h1server with, unless it names another reference. */
@@ -38,7 +54,7 @@ interface Options {
 
 interface Run {
   readonly scenario: string;
-  readonly server: ServerName;
+  readonly server: string;
   readonly round: number;
   readonly result: WrkResult | null;
   /** Why the run does not count: socket errors, non-2xx answers, wrk failing. */
@@ -83,18 +99,6 @@ function parseOptions(args: string[]): Options {
   };
 }
 
-/** Runs a command to completion; null when it is not installed. */
-async function capture(cmd: string, args: string[]): Promise<{ code: number; stdout: string; stderr: string } | null> {
-  try {
-    const { code, stdout, stderr } = await new Deno.Command(cmd, { args, stdin: "null" }).output();
-    const decoder = new TextDecoder();
-    return { code, stdout: decoder.decode(stdout), stderr: decoder.decode(stderr) };
-  } catch (error) {
-    if (error instanceof Deno.errors.NotFound) return null;
-    throw error;
-  }
-}
-
 async function describeMachine(wrk: string): Promise<Machine> {
   // Deno refuses to read /proc without --allow-all; cat may (--allow-run).
   const cpuinfo = (await capture("cat", ["/proc/cpuinfo"]))?.stdout ?? "";
@@ -111,81 +115,6 @@ async function describeMachine(wrk: string): Promise<Machine> {
     date: new Date().toISOString(),
     pinning: taskset !== null && nproc >= 2,
   };
-}
-
-/** `[cmd, args]`, run under `taskset -c cpu` when pinning. */
-function pinned(pinning: boolean, cpu: number, cmd: string, args: string[]): [string, string[]] {
-  return pinning ? ["taskset", ["-c", String(cpu), cmd, ...args]] : [cmd, args];
-}
-
-// ---------------------------------------------------------------------------------------------------------------------
-// Servers
-
-interface Server {
-  readonly name: ServerName;
-  readonly url: string;
-  readonly child: Deno.ChildProcess;
-}
-
-function freePort(): number {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const { port } = listener.addr;
-  listener.close();
-  return port;
-}
-
-function startServer(spec: (typeof SERVERS)[number], webRoot: string, pinning: boolean): Server {
-  const port = freePort();
-  const [cmd, args] = pinned(pinning, 0, Deno.execPath(), [
-    "run",
-    "--allow-net",
-    "--allow-read",
-    "--allow-env",
-    spec.entry,
-  ]);
-  const child = new Deno.Command(cmd, {
-    args,
-    cwd: PROJECT_DIR,
-    // h1server runs with its default logging: the access log is part of the stack being measured.
-    env: { HOST: "127.0.0.1", PORT: String(port), WEB_ROOT_DIR: webRoot },
-    // Its log goes where a production log would: to a file descriptor, here /dev/null.
-    stdin: "null",
-    stdout: "null",
-    stderr: "null",
-  }).spawn();
-  return { name: spec.name, url: `http://127.0.0.1:${port}`, child };
-}
-
-async function waitUntilReady(server: Server, timeoutMs = 30_000): Promise<void> {
-  const exit: { code?: number } = {};
-  server.child.status.then((status) => exit.code = status.code);
-  const deadline = Date.now() + timeoutMs;
-  while (true) {
-    if (exit.code !== undefined) throw new Error(`${server.name} exited with code ${exit.code} before it was ready`);
-    try {
-      const response = await fetch(`${server.url}/api/health`);
-      await response.body?.cancel();
-      if (response.ok) return;
-    } catch {
-      // Not listening yet.
-    }
-    if (Date.now() > deadline) throw new Error(`${server.name} was not ready after ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
-
-async function stopServer(server: Server): Promise<void> {
-  const kill = (signal: Deno.Signal) => {
-    try {
-      server.child.kill(signal);
-    } catch {
-      // Already exited.
-    }
-  };
-  kill("SIGTERM");
-  const timer = setTimeout(() => kill("SIGKILL"), 3000);
-  await server.child.status;
-  clearTimeout(timer);
 }
 
 // ---------------------------------------------------------------------------------------------------------------------
@@ -223,72 +152,31 @@ async function checkSameAnswers(scenario: Scenario, [a, b]: Server[]): Promise<v
   }
 }
 
-/** wrk's `-s script` option and the script's arguments, which follow the URL. */
-interface WrkScript {
-  readonly option: string[];
-  readonly args: string[];
-}
-
-function wrkScript(scenario: Scenario, bodyFile: string): WrkScript {
+/** The Lua script a scenario needs, if any. */
+function wrkScript(scenario: Scenario, bodyFile: string): WrkScript | undefined {
   if (scenario.pipeline !== undefined) {
-    return { option: ["-s", join(BENCH_DIR, "wrk/pipeline.lua")], args: [String(scenario.pipeline)] };
+    return { path: join(BENCH_DIR, "wrk/pipeline.lua"), args: [String(scenario.pipeline)] };
   }
   if (scenario.body !== undefined) {
-    return { option: ["-s", join(BENCH_DIR, "wrk/post.lua")], args: [bodyFile, scenario.body.contentType] };
+    return { path: join(BENCH_DIR, "wrk/post.lua"), args: [bodyFile, scenario.body.contentType] };
   }
-  if (scenario.uniqueHeads) return { option: ["-s", join(BENCH_DIR, "wrk/unique.lua")], args: [] };
-  return { option: [], args: [] };
+  if (scenario.uniqueHeads) return { path: join(BENCH_DIR, "wrk/unique.lua"), args: [] };
+  return undefined;
 }
 
-async function runWrk(
+async function runScenario(
   scenario: Scenario,
-  script: WrkScript,
+  script: WrkScript | undefined,
   server: Server,
   seconds: number,
   pinning: boolean,
 ): Promise<Omit<Run, "round">> {
-  const [cmd, args] = pinned(pinning, 1, "wrk", [
-    "-t1",
-    `-c${scenario.connections}`,
-    `-d${seconds}s`,
-    "--latency",
-    ...script.option,
-    server.url + scenario.path,
-    ...script.args,
-  ]);
-  const out = (await capture(cmd, args))!;
-  const run = { scenario: scenario.name, server: server.name, wrkOutput: out.stdout + out.stderr };
-  if (out.code !== 0) {
-    return { ...run, result: null, failure: `wrk exited with code ${out.code}: ${out.stderr.trim()}` };
-  }
-  let result: WrkResult;
-  try {
-    result = parseWrkOutput(out.stdout);
-  } catch (error) {
-    return { ...run, result: null, failure: (error as Error).message };
-  }
-  const failures = [
-    result.socketErrors > 0 ? `${result.socketErrors} socket errors` : "",
-    result.non2xx > 0 ? `${result.non2xx} non-2xx/3xx responses` : "",
-  ].filter((text) => text !== "");
-  return { ...run, result, failure: failures.length === 0 ? null : failures.join(", ") };
+  const spec = { url: server.url + scenario.path, connections: scenario.connections, seconds, script };
+  return { scenario: scenario.name, server: server.name, ...await runWrk(spec, pinning) };
 }
 
 // ---------------------------------------------------------------------------------------------------------------------
 // Report
-
-/** The median of the values that are numbers; NaN when there are none. */
-function median(values: (number | null)[]): number {
-  const sorted = values.filter((value) => value !== null).sort((x, y) => x - y);
-  if (sorted.length === 0) return NaN;
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 === 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
-}
-
-const fixed = (value: number, digits: number) =>
-  Number.isNaN(value)
-    ? "n/a"
-    : value.toLocaleString("en-US", { minimumFractionDigits: digits, maximumFractionDigits: digits });
 
 /**
  * Median req/s, with the failed runs marked, and median p99 of one server's runs of one scenario.
@@ -303,13 +191,20 @@ function summarize(scenario: Scenario, runs: Run[]): { rps: string; p99: string 
   };
 }
 
+/** The machine, as the first lines of a report list it. */
+function machineLines(machine: Machine): string[] {
+  return [
+    `- CPU: ${machine.cpu}; nproc ${machine.nproc}; memory ${machine.memory}`,
+    `- deno ${machine.deno}; ${machine.wrk}; ${machine.date}`,
+  ];
+}
+
 function report(machine: Machine, options: Options, scenarios: readonly Scenario[], runs: Run[]): string {
   const pinning = machine.pinning ? "servers on CPU 0, wrk on CPU 1 (taskset)" : "none (needs taskset and nproc ≥ 2)";
   const lines = [
     "## h1server vs Deno.serve (and vs its bare engine)",
     "",
-    `- CPU: ${machine.cpu}; nproc ${machine.nproc}; memory ${machine.memory}`,
-    `- deno ${machine.deno}; ${machine.wrk}; ${machine.date}`,
+    ...machineLines(machine),
     `- ${options.rounds} round(s) × ${options.duration} s per run after a ${WARMUP_SECONDS} s warm-up, ` +
     `A/B interleaved, wrk -t1 --latency`,
     `- CPU pinning: ${pinning}`,
@@ -346,6 +241,74 @@ function report(machine: Machine, options: Options, scenarios: readonly Scenario
 // ---------------------------------------------------------------------------------------------------------------------
 // Main
 
+/** h1server against its references: checks the answers, warms up, runs the rounds, stops the servers again. */
+async function runScenarios(
+  machine: Machine,
+  options: Options,
+  scenarios: readonly Scenario[],
+  tempDir: string,
+  servers: Server[],
+): Promise<Run[]> {
+  const webRoot = join(tempDir, "webroot");
+  await Deno.mkdir(webRoot);
+  for (const [name, text] of Object.entries(WEB_ROOT_FILES)) await Deno.writeTextFile(join(webRoot, name), text);
+  const scripts = new Map<Scenario, WrkScript | undefined>();
+  for (const [i, scenario] of scenarios.entries()) {
+    const bodyFile = join(tempDir, `body-${i}`);
+    if (scenario.body !== undefined) await Deno.writeTextFile(bodyFile, scenario.body.text);
+    scripts.set(scenario, wrkScript(scenario, bodyFile));
+  }
+
+  const needed = new Set<ServerName>(
+    scenarios.flatMap((s) => [s.subject ?? "h1server", s.against ?? DEFAULT_REFERENCE]),
+  );
+  const started = SERVERS.filter((spec) => needed.has(spec.name)).map((spec) =>
+    startServer(spec.name, spec.entry, { ...spec.env, WEB_ROOT_DIR: webRoot }, machine.pinning)
+  );
+  servers.push(...started);
+  await Promise.all(started.map((server) => waitUntilReady(server)));
+  /** h1server and the server the scenario compares it with. */
+  const pair = (scenario: Scenario): Server[] => {
+    const reference = scenario.against ?? DEFAULT_REFERENCE;
+    const subject = scenario.subject ?? "h1server";
+    return [started.find((s) => s.name === subject)!, started.find((s) => s.name === reference)!];
+  };
+  for (const scenario of scenarios) await checkSameAnswers(scenario, pair(scenario));
+  console.log(`h1server and its reference answer all ${scenarios.length} scenarios identically. Warming up…`);
+
+  for (const scenario of scenarios) {
+    for (const server of pair(scenario)) {
+      const warmup = await runScenario(scenario, scripts.get(scenario), server, WARMUP_SECONDS, machine.pinning);
+      if (warmup.failure !== null) console.warn(`warm-up ${scenario.name}, ${server.name}: ${warmup.failure}`);
+    }
+  }
+
+  const runs: Run[] = [];
+  for (let round = 1; round <= options.rounds; round++) {
+    for (const scenario of scenarios) {
+      const order = round % 2 === 1 ? pair(scenario) : pair(scenario).reverse();
+      for (const server of order) {
+        const run = {
+          round,
+          ...await runScenario(scenario, scripts.get(scenario), server, options.duration, machine.pinning),
+        };
+        runs.push(run);
+        const rps = fixed(run.result?.requestsPerSec ?? NaN, 0);
+        const p99 = scenario.pipeline === undefined ? fixed(run.result?.p99Ms ?? NaN, 2) : "n/a";
+        const failure = run.failure === null ? "" : `  FAIL: ${run.failure}`;
+        console.log(
+          `round ${round}/${options.rounds}  ${scenario.name.padEnd(18)} ${server.name.padEnd(10)} ` +
+            `${rps.padStart(9)} req/s  p99 ${p99.padStart(6)} ms${failure}`,
+        );
+      }
+    }
+  }
+
+  // The auth sections that follow get the machine to themselves (stopping twice, at clean-up, is harmless).
+  await Promise.all(started.map(stopServer));
+  return runs;
+}
+
 async function main(): Promise<number> {
   const options = parseOptions(Deno.args);
   const wrkHelp = await capture("wrk", ["-v"]);
@@ -354,7 +317,10 @@ async function main(): Promise<number> {
     return 1;
   }
   const scenarios = SCENARIOS.filter((scenario) => scenario.name.includes(options.only));
-  if (scenarios.length === 0) throw new Error(`no scenario matches --only ${JSON.stringify(options.only)}`);
+  const comparisons = AUTH_COMPARISONS.filter((comparison) => comparison.name.includes(options.only));
+  if (scenarios.length + comparisons.length === 0) {
+    throw new Error(`no scenario matches --only ${JSON.stringify(options.only)}`);
+  }
   const machine = await describeMachine(wrkHelp.stdout.match(/^wrk \S+/)?.[0] ?? "wrk (unknown version)");
   console.log(
     machine.pinning
@@ -372,64 +338,23 @@ async function main(): Promise<number> {
   for (const signal of SIGNALS) Deno.addSignalListener(signal, onInterrupt);
 
   try {
-    const webRoot = join(tempDir, "webroot");
-    await Deno.mkdir(webRoot);
-    for (const [name, text] of Object.entries(WEB_ROOT_FILES)) await Deno.writeTextFile(join(webRoot, name), text);
-    const scripts = new Map<Scenario, WrkScript>();
-    for (const [i, scenario] of scenarios.entries()) {
-      const bodyFile = join(tempDir, `body-${i}`);
-      if (scenario.body !== undefined) await Deno.writeTextFile(bodyFile, scenario.body.text);
-      scripts.set(scenario, wrkScript(scenario, bodyFile));
+    const runs = scenarios.length === 0 ? [] : await runScenarios(machine, options, scenarios, tempDir, servers);
+    const auth = comparisons.length === 0
+      ? { runs: [] as AuthRun[], report: "" }
+      : await runAuthSections(comparisons, { ...options, nproc: machine.nproc }, servers);
+
+    if (scenarios.length > 0) console.log(`\n${report(machine, options, scenarios, runs)}`);
+    if (comparisons.length > 0) {
+      // Without the table above, the machine is described here.
+      if (scenarios.length === 0) console.log(`\n${machineLines(machine).join("\n")}`);
+      console.log(`\n${auth.report}`);
     }
-
-    const needed = new Set<ServerName>(
-      scenarios.flatMap((s) => [s.subject ?? "h1server", s.against ?? DEFAULT_REFERENCE]),
-    );
-    for (const spec of SERVERS) if (needed.has(spec.name)) servers.push(startServer(spec, webRoot, machine.pinning));
-    await Promise.all(servers.map((server) => waitUntilReady(server)));
-    /** h1server and the server the scenario compares it with. */
-    const pair = (scenario: Scenario): Server[] => {
-      const reference = scenario.against ?? DEFAULT_REFERENCE;
-      const subject = scenario.subject ?? "h1server";
-      return [servers.find((s) => s.name === subject)!, servers.find((s) => s.name === reference)!];
-    };
-    for (const scenario of scenarios) await checkSameAnswers(scenario, pair(scenario));
-    console.log(`h1server and its reference answer all ${scenarios.length} scenarios identically. Warming up…`);
-
-    for (const scenario of scenarios) {
-      for (const server of pair(scenario)) {
-        const warmup = await runWrk(scenario, scripts.get(scenario)!, server, WARMUP_SECONDS, machine.pinning);
-        if (warmup.failure !== null) console.warn(`warm-up ${scenario.name}, ${server.name}: ${warmup.failure}`);
-      }
-    }
-
-    const runs: Run[] = [];
-    for (let round = 1; round <= options.rounds; round++) {
-      for (const scenario of scenarios) {
-        const order = round % 2 === 1 ? pair(scenario) : pair(scenario).reverse();
-        for (const server of order) {
-          const run = {
-            round,
-            ...await runWrk(scenario, scripts.get(scenario)!, server, options.duration, machine.pinning),
-          };
-          runs.push(run);
-          const rps = fixed(run.result?.requestsPerSec ?? NaN, 0);
-          const p99 = scenario.pipeline === undefined ? fixed(run.result?.p99Ms ?? NaN, 2) : "n/a";
-          const failure = run.failure === null ? "" : `  FAIL: ${run.failure}`;
-          console.log(
-            `round ${round}/${options.rounds}  ${scenario.name.padEnd(18)} ${server.name.padEnd(10)} ` +
-              `${rps.padStart(9)} req/s  p99 ${p99.padStart(6)} ms${failure}`,
-          );
-        }
-      }
-    }
-
-    console.log(`\n${report(machine, options, scenarios, runs)}`);
     if (options.json !== null) {
-      await Deno.writeTextFile(options.json, JSON.stringify({ machine, options, runs }, null, 2) + "\n");
+      const json = { machine, options, runs, authRuns: auth.runs };
+      await Deno.writeTextFile(options.json, JSON.stringify(json, null, 2) + "\n");
       console.log(`\nRaw results: ${options.json}`);
     }
-    return runs.every((run) => run.failure === null) ? 0 : 1;
+    return [...runs, ...auth.runs].every((run) => run.failure === null) ? 0 : 1;
   } finally {
     for (const signal of SIGNALS) Deno.removeSignalListener(signal, onInterrupt);
     await cleanUp();

@@ -114,3 +114,10 @@ Deno.test("auth and database settings are read and validated", () => {
     );
   }
 });
+
+Deno.test("PASSWORD_WORKERS defaults to one per CPU but one, never below one; 0 is allowed (main thread)", () => {
+  const cores = navigator.hardwareConcurrency;
+  assert.equal(loadConfig({}, "development").auth.passwordWorkers, Math.max(1, cores - 1));
+  assert.equal(loadConfig({ PASSWORD_WORKERS: "0" }, "development").auth.passwordWorkers, 0);
+  assert.equal(loadConfig({ PASSWORD_WORKERS: "3" }, "development").auth.passwordWorkers, 3);
+});

@@ -14,12 +14,42 @@ import { MIGRATIONS_DIR } from "../start.ts";
 
 const USAGE = "usage: deno task user:create [--admin] <username>   (password on standard input)";
 
+/** The password: piped (everything up to EOF, one trailing newline dropped) or typed at a terminal without echo. */
 async function readPassword(): Promise<string> {
-  if (Deno.stdin.isTerminal()) await Deno.stdout.write(new TextEncoder().encode("Password: "));
-  const chunks: Uint8Array[] = [];
-  for await (const chunk of Deno.stdin.readable) chunks.push(chunk);
-  const text = new TextDecoder().decode(new Uint8Array(chunks.flatMap((c) => [...c])));
-  return text.replace(/\r?\n$/, "");
+  if (!Deno.stdin.isTerminal()) {
+    const text = new TextDecoder().decode(await new Response(Deno.stdin.readable).arrayBuffer());
+    return text.replace(/\r?\n$/, "");
+  }
+  return await readHiddenLine("Password: ");
+}
+
+/** One line from the terminal in raw mode, so that what is typed is not shown; Ctrl-C and Ctrl-D abort. */
+async function readHiddenLine(prompt: string): Promise<string> {
+  const encoder = new TextEncoder();
+  await Deno.stdout.write(encoder.encode(prompt));
+  Deno.stdin.setRaw(true);
+  const typed: number[] = [];
+  try {
+    const buffer = new Uint8Array(64);
+    for (;;) {
+      const n = await Deno.stdin.read(buffer);
+      if (n === null) throw new Error("no password given");
+      for (const byte of buffer.subarray(0, n)) {
+        if (byte === 0x0d || byte === 0x0a) return new TextDecoder().decode(new Uint8Array(typed));
+        if (byte === 0x03 || byte === 0x04) throw new Error("aborted");
+        if (byte === 0x7f || byte === 0x08) {
+          // Erase one character: its UTF-8 continuation bytes (10xxxxxx), then its first byte.
+          while (typed.length > 0 && (typed[typed.length - 1] & 0xc0) === 0x80) typed.pop();
+          typed.pop();
+        } else {
+          typed.push(byte);
+        }
+      }
+    }
+  } finally {
+    Deno.stdin.setRaw(false);
+    await Deno.stdout.write(encoder.encode("\n"));
+  }
 }
 
 async function main(): Promise<number> {

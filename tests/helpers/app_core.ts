@@ -55,9 +55,7 @@ export async function launchApp(
   const dir = await Deno.makeTempDir({ prefix: "h1server-app-" });
   const webRoot = join(dir, "webroot");
   await Deno.mkdir(join(webRoot, ".git"), { recursive: true });
-  for (const name of ["index.html", "style.css"]) {
-    await Deno.copyFile(join(PROJECT_ROOT, "webroot", name), join(webRoot, name));
-  }
+  await copyTree(join(PROJECT_ROOT, "webroot"), webRoot);
   await Deno.writeTextFile(join(dir, ".env"), `JWT_SECRET_KEY=${SECRET}\n`);
   await Deno.writeTextFile(join(webRoot, ".env"), `JWT_SECRET_KEY=${SECRET}\n`);
   await Deno.writeTextFile(join(webRoot, ".git", "config"), `[core]\n\tsecret = ${SECRET}\n`);
@@ -110,4 +108,13 @@ export async function launchApp(
     close,
     [Symbol.asyncDispose]: close,
   };
+}
+
+/** Copies every file under `from` into `to` (created as needed), keeping the folder structure. */
+async function copyTree(from: string, to: string): Promise<void> {
+  await Deno.mkdir(to, { recursive: true });
+  for await (const entry of Deno.readDir(from)) {
+    if (entry.isDirectory) await copyTree(join(from, entry.name), join(to, entry.name));
+    else if (entry.isFile) await Deno.copyFile(join(from, entry.name), join(to, entry.name));
+  }
 }

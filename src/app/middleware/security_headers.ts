@@ -6,6 +6,7 @@
  *   x-frame-options: DENY                              (older browsers)
  *   content-security-policy: frame-ancestors 'none'    (non-HTML)
  *   content-security-policy: <page policy>             (HTML: also ends in frame-ancestors 'none')
+ *                                                      (none on a 304: the cached response keeps its own)
  *   strict-transport-security: max-age=31536000        (only on requests that came over TLS)
  *
  * The page policy allows a plain no-build page: scripts, styles, fonts and fetches from the
@@ -96,12 +97,24 @@ export function securityHeaders(options: SecurityHeadersOptions = {}): Middlewar
   const tlsOffset = hsts === null ? 0 : TLS_OFFSET;
 
   // Decided on the final response (error pages included), just before it is sent.
-  const plain = (ctx: Context) => ctx.headerBlock(blockFor(shapeOf(ctx.res)));
-  const overTls = (ctx: Context) => ctx.headerBlock(blockFor(shapeOf(ctx.res) + tlsOffset));
+  const plain = (ctx: Context) => ctx.headerBlock(blockFor(shapeOf(ctx.res) | keepCachedPolicy(ctx.res)));
+  const overTls = (ctx: Context) =>
+    ctx.headerBlock(blockFor((shapeOf(ctx.res) | keepCachedPolicy(ctx.res)) + tlsOffset));
   return (ctx, next) => {
     ctx.beforeSend(ctx.req.raw.secure ? overTls : plain);
     return next();
   };
+}
+
+const CSP_PRESENT: Shape = 1 << (NAMES.indexOf("content-security-policy") + 1);
+
+/**
+ * A 304's fields replace those of the cached response it revalidates (RFC 9111 §4.3.4), and a 304
+ * has no content type to tell a page from the rest: it gets no content-security-policy, so that a
+ * cached page keeps its own instead of having it swapped for NON_HTML_CSP (which allows any script).
+ */
+function keepCachedPolicy(res: HttpResponse | null): Shape {
+  return res !== null && res.status === 304 ? CSP_PRESENT : 0;
 }
 
 /** Shapes of HeaderBlocks seen so far: handlers reuse theirs, so this is almost always a hit. */

@@ -44,6 +44,8 @@ const HANDLERS: Record<string, Handler> = {
     body: "<!doctype html>",
     extra: { blocks: [], fields: [["Content-Security-Policy", OWN_CSP]], trusted: [["x-frame-options", "SAMEORIGIN"]] },
   }),
+  // A revalidated resource: a 304 has no content type, whatever it revalidates.
+  notModified: () => ({ status: 304, headers: new HeaderBlock([["etag", '"v1"']]), body: null }),
   // The same HeaderBlock every time (like a static file): the shape is cached per block.
   ownBlock: () => ({ status: 200, headers: OWN_BLOCK, body: "{}" }),
 };
@@ -98,6 +100,18 @@ Deno.test("security headers: HTML responses get the page policy, and only they d
   assert.ok(!DEFAULT_PAGE_CSP.includes("unsafe-inline"));
   assert.match(DEFAULT_PAGE_CSP, /script-src 'self'; style-src 'self'; img-src 'self' data:/);
   assert.match(DEFAULT_PAGE_CSP, /frame-ancestors 'none'$/);
+});
+
+Deno.test("security headers: a 304 carries no content-security-policy, so a cached page keeps its own", async () => {
+  // A 304's fields replace the cached ones: NON_HTML_CSP there would lift the page's script restrictions.
+  const app = makeApp();
+  const overTls = (request: HttpRequest) => app.handle({ ...request, secure: true });
+  for (const handler of [app.handle, overTls]) {
+    const response = await inject(handler, "/api/notModified");
+    assert.equal(response.status, 304);
+    assert.equal(response.headers.get("content-security-policy"), null);
+    assert.equal(response.headers.get("x-content-type-options"), "nosniff", "the other fields are still there");
+  }
 });
 
 Deno.test("security headers: error responses replaced by the error handler carry them (JSON and HTML)", async () => {

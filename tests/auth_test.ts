@@ -287,6 +287,7 @@ Deno.test("login: 200 {message, token, token_type Bearer, expires_in} with a wel
     assert.equal(response.body.message, "Login successful");
     assert.equal(response.body.token_type, "Bearer");
     assert.equal(response.body.expires_in, 30 * 60);
+    assert.equal(response.headers.get("cache-control"), "no-store", "a token answer is never cached");
     const token = s.secret(response.body.token as string);
 
     assert.deepEqual(decodeProtectedHeader(token), { alg: "HS256", typ: "JWT" });
@@ -399,6 +400,17 @@ Deno.test("profile: with the token → id, username, role user, created_at (ISO,
     assert.ok(Math.abs(Date.parse(response.body.created_at as string) - Date.now()) < 60_000);
     // The scheme name is case-insensitive.
     assert.equal((await getWith(s.app, "/api/profile", `bearer ${token}`)).status, 200);
+  }));
+
+Deno.test("protected answers are no-store (never cached); public ones are not marked", () =>
+  withApp({}, async (s) => {
+    const { token } = await signUp(s, "nostore");
+    for (const path of ["/api/profile", "/api/protected_data"]) {
+      const response = await getWith(s.app, path, `Bearer ${token}`);
+      assert.equal(response.status, 200, path);
+      assert.equal(response.headers.get("cache-control"), "no-store", path);
+    }
+    assert.equal((await getWith(s.app, "/api/data")).headers.get("cache-control"), null);
   }));
 
 Deno.test("protected_data names the caller", () =>

@@ -10,6 +10,7 @@ import { markProtected } from "../app/access.ts";
 import type { Handler } from "../app/app.ts";
 import type { Context } from "../app/context.ts";
 import { HttpError } from "../app/http_error.ts";
+import { NO_STORE } from "../app/responses.ts";
 import type { Role, User } from "../db/users.ts";
 import { TokenError } from "./tokens.ts";
 
@@ -61,6 +62,8 @@ export function protectedRoute(handler: Handler, options: ProtectionOptions = {}
       throw new HttpError(403, "Forbidden", { headers: FORBIDDEN });
     }
     ctx.state.user = user;
+    // What a protected handler answers is about its caller: never kept by a cache.
+    ctx.headerBlock(NO_STORE);
     return await handler(ctx);
   };
   return markProtected(guarded, { roles });

@@ -12,6 +12,7 @@
  */
 import type { Context } from "../app/context.ts";
 import { HttpError } from "../app/http_error.ts";
+import { NO_STORE } from "../app/responses.ts";
 import { MAX_PASSWORD_BYTES } from "../auth/passwords.ts";
 import { addressKey, userKey } from "../db/login_throttle.ts";
 import { UsernameTakenError } from "../db/users.ts";
@@ -90,6 +91,7 @@ export async function login(ctx: Context): Promise<HttpResponse> {
     await users.updatePasswordHash(user.id, await passwords.hash(password));
   }
   const { token, expiresIn } = await tokens.issue(user);
+  ctx.headerBlock(NO_STORE);
   return ctx.json({ message: "Login successful", token, token_type: "Bearer", expires_in: expiresIn });
 }
 

@@ -38,7 +38,7 @@ interface Session {
  * tests), then checks the captured log lines for every recorded secret.
  */
 async function withApp(env: Record<string, string>, fn: (s: Session) => Promise<void>): Promise<void> {
-  await using embedded = await openTestEmbedded();
+  await using embedded = await openTestEmbedded({ threaded: true });
   const app = await launchApp(env, {}, { database: embedded.db });
   const secrets = new Set<string>();
   try {
@@ -357,7 +357,7 @@ Deno.test("login: a password longer than 72 bytes is refused, not truncated to a
 
 Deno.test("login: unknown users and too-long passwords cost one bcrypt comparison of the same cost as a real one", async () => {
   // The answer must not tell, by its time, whether the username exists: every login path compares once.
-  await using embedded = await openTestEmbedded();
+  await using embedded = await openTestEmbedded({ threaded: true });
   const compared: string[] = [];
   const counting: PasswordHasher = {
     hash: (password) => TEST_HASHER.hash(password),

@@ -61,7 +61,7 @@ declare function getComputedStyle(
 // ── The page's own checks agree with the server (no browser needed) ───────────
 
 Deno.test("the page's form checks give the server's own message for the same input", async () => {
-  await using embedded = await openTestEmbedded();
+  await using embedded = await openTestEmbedded({ threaded: true });
   await using app = await launchApp({}, {}, { database: embedded.db });
   const cases: [string, string][] = [
     ["", "long enough"],
@@ -125,7 +125,7 @@ Deno.test({
     await Deno.remove(SCREENSHOT_DIR, { recursive: true }).catch((error) => {
       if (!(error instanceof Deno.errors.NotFound)) throw error;
     });
-    await using embedded = await openTestEmbedded();
+    await using embedded = await openTestEmbedded({ threaded: true });
     await using app = await launchApp({}, {}, { database: embedded.db });
     await using browser = await launchChromium();
     await reportCspViolationsOf(browser.context);

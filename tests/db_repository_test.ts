@@ -8,6 +8,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import type { Database } from "../src/db/database.ts";
 import { openEmbedded } from "../src/db/embedded.ts";
+import { openEmbeddedThreaded } from "../src/db/embedded_threaded.ts";
 import { addressKey, LoginThrottle, type ThrottleOptions, userKey } from "../src/db/login_throttle.ts";
 import { migrate, MigrationError, readMigrations } from "../src/db/migrate.ts";
 import { connectPostgres } from "../src/db/postgres.ts";
@@ -22,7 +23,7 @@ const PROJECT_VERSIONS = MIGRATIONS.map((m) => m.version);
 // ── The two backends ───────────────────────────────────────────────────────────
 
 interface Backend {
-  readonly name: "embedded" | "postgres";
+  readonly name: "embedded" | "embedded thread" | "postgres";
   /** Why this backend cannot run here (null: it can). */
   readonly unmet: string | null;
   /** A fresh, empty database, for this test only. */
@@ -55,6 +56,22 @@ const embedded: Backend = {
   withTwoHandles: (work) => embedded.withFresh((db) => work(db, db)),
 };
 
+/** The embedded database as the server opens it: on a thread of its own (openEmbeddedThreaded). */
+const embeddedThread: Backend = {
+  name: "embedded thread",
+  unmet: null,
+  withFresh: async (work) => {
+    const db = await openEmbeddedThreaded(null);
+    try {
+      await work(db);
+    } finally {
+      await db.close();
+    }
+  },
+  withMigrated: (work) => withTestEmbedded(work, { migrated: true, threaded: true }),
+  withTwoHandles: (work) => embeddedThread.withFresh((db) => work(db, db)),
+};
+
 const postgres: Backend = {
   name: "postgres",
   unmet: await sharedServerUnavailable(),
@@ -84,7 +101,7 @@ const postgres: Backend = {
   },
 };
 
-const BACKENDS: readonly Backend[] = [embedded, postgres];
+const BACKENDS: readonly Backend[] = [embedded, embeddedThread, postgres];
 
 /** Registers `name` once per backend, as "[backend] name". */
 function suite(name: string, fn: (backend: Backend) => Promise<void>): void {

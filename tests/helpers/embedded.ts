@@ -16,6 +16,7 @@
 import { join } from "node:path";
 import type { Database } from "../../src/db/database.ts";
 import { openEmbedded } from "../../src/db/embedded.ts";
+import { openEmbeddedThreaded } from "../../src/db/embedded_threaded.ts";
 import { migrate, readMigrations } from "../../src/db/migrate.ts";
 import { MIGRATIONS_DIR } from "../../src/start.ts";
 
@@ -56,6 +57,8 @@ let copies = 0;
 export interface EmbeddedOptions {
   /** Start from the migrated template (default) or from an empty cluster. */
   readonly migrated?: boolean;
+  /** Open it on its own thread, as the server does (openEmbeddedThreaded), rather than in-process. */
+  readonly threaded?: boolean;
 }
 
 /** A private embedded database, open until `close()` (which also deletes its files). */
@@ -76,7 +79,7 @@ export async function openTestEmbedded(options: EmbeddedOptions = {}): Promise<T
   if (!success) throw new Error(`copying the PGlite template failed: ${new TextDecoder().decode(stderr)}`);
   let db: Database;
   try {
-    db = await openEmbedded(dataDir);
+    db = options.threaded ? await openEmbeddedThreaded(dataDir) : await openEmbedded(dataDir);
   } catch (error) {
     await Deno.remove(dataDir, { recursive: true });
     throw error;

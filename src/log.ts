@@ -2,8 +2,8 @@
  * A small structured logger: human-readable lines in development, JSON lines when
  * LOG_FORMAT=json. Fields are plain values; callers never pass secrets.
  *
- * Lines go to stderr through a write-behind buffer flushed every 50 ms (see BufferedStderr),
- * so an access log line per request costs no system call per request. Errors go out at once.
+ * Lines go to stderr through a buffer written every 50 ms or 64 KiB (see BufferedStderr), so an
+ * access log line per request costs no system call per request. Errors go out at once.
  */
 import { ByteSink } from "./http/byte_sink.ts";
 
@@ -235,88 +235,54 @@ export const silentLogger: Logger = {
 const FLUSH_DELAY_MS = 50;
 /** ...or as soon as this much is buffered. */
 const FLUSH_BYTES = 64 * 1024;
-/** Beyond this (stderr not keeping up), lines are written synchronously rather than left to grow. */
-const MAX_BUFFERED_BYTES = 4 * 1024 * 1024;
 const NEWLINE = new Uint8Array([0x0a]);
 
 /**
  * Write-behind stderr. Lines are encoded at once into a byte buffer (so the line strings die
- * young and cost the garbage collector nothing) and written together every FLUSH_DELAY_MS or
- * FLUSH_BYTES: stderr writes go through a worker thread in Deno, and a hand-off per request
- * would cost more than the request. At most one write is in flight, so lines stay in order.
- * Errors are written out at once.
+ * young and cost the garbage collector nothing) and written together, with one synchronous
+ * write, every FLUSH_DELAY_MS or FLUSH_BYTES: a system call per batch, not per request. The
+ * writes are synchronous so that nothing is ever in flight: lines stay in order, and flush()
+ * before exit writes every line (an asynchronous write still under way when the process exits
+ * is lost). Errors are written out at once.
  */
 class BufferedStderr {
-  #active = new ByteSink(FLUSH_BYTES);
-  #spare = new ByteSink(FLUSH_BYTES);
+  readonly #sink = new ByteSink(FLUSH_BYTES);
   #timer: ReturnType<typeof setTimeout> | undefined = undefined;
-  #writing = false;
 
   write(line: string, urgent: boolean): void {
-    const sink = this.#active;
     // encodeInto beats a copy loop here: the line is a fresh rope, slow to read char by char.
-    sink.utf8(line);
+    this.#sink.utf8(line);
     this.#ended(urgent);
   }
 
   /** A line written straight into the buffer by `fill` (the access log: no string for the whole line). */
   line<T>(fill: (out: ByteSink, value: T) => void, value: T): void {
-    fill(this.#active, value);
+    fill(this.#sink, value);
     this.#ended(false);
   }
 
   #ended(urgent: boolean): void {
-    const sink = this.#active;
+    const sink = this.#sink;
     sink.bytes(NEWLINE);
-    if (this.#writing) {
-      // Behind the write in flight; only a stderr that stopped draining makes us write synchronously.
-      if (sink.length > MAX_BUFFERED_BYTES) this.flush();
-      return;
-    }
     if (urgent || sink.length >= FLUSH_BYTES) {
-      this.#drain();
+      this.flush();
     } else if (this.#timer === undefined) {
-      this.#timer = setTimeout(() => this.#drain(), FLUSH_DELAY_MS);
+      this.#timer = setTimeout(() => this.flush(), FLUSH_DELAY_MS);
       // Buffered log lines must not keep the process alive.
       Deno.unrefTimer(this.#timer);
     }
   }
 
-  /** Writes everything buffered, synchronously (before exit). */
+  /** Writes everything buffered (also before exit). */
   flush(): void {
-    this.#cancelTimer();
-    if (this.#active.length === 0) return;
-    writeAllSync(this.#active.view());
-    this.#active.reset();
-  }
-
-  #cancelTimer(): void {
     if (this.#timer !== undefined) {
       clearTimeout(this.#timer);
       this.#timer = undefined;
     }
-  }
-
-  async #drain(): Promise<void> {
-    if (this.#writing) return;
-    this.#cancelTimer();
-    this.#writing = true;
-    try {
-      while (this.#active.length > 0) {
-        const sink = this.#active;
-        this.#active = this.#spare;
-        this.#spare = sink;
-        const bytes = sink.view();
-        let offset = 0;
-        while (offset < bytes.length) offset += await Deno.stderr.write(bytes.subarray(offset));
-        sink.reset();
-        sink.shrinkTo(FLUSH_BYTES);
-      }
-    } catch {
-      // stderr is gone; nothing sensible is left to do with log lines.
-    } finally {
-      this.#writing = false;
-    }
+    if (this.#sink.length === 0) return;
+    writeAllSync(this.#sink.view());
+    this.#sink.reset();
+    this.#sink.shrinkTo(FLUSH_BYTES);
   }
 }
 

@@ -4,7 +4,8 @@
  * The comparisons are data (AUTH_COMPARISONS in scenarios.ts); the report is auth_report.ts.
  */
 import { join } from "node:path";
-import postgres from "postgres";
+import { loadConfig } from "../src/config.ts";
+import { createThrowawayDatabase, testDatabaseUrl, type ThrowawayDatabase } from "../tests/helpers/postgres.ts";
 import { type AuthContext, authReport, type AuthRun, probeP99, roundsFor, runLine } from "./auth_report.ts";
 import {
   BENCH_DIR,
@@ -22,7 +23,6 @@ import {
   AUTH_SERVERS,
   type AuthComparison,
   type AuthServerName,
-  BENCH_POSTGRES_URL,
   BENCH_USER,
   H1SERVER_ENV,
   type Probe,
@@ -101,44 +101,13 @@ async function signIn(server: Server): Promise<string> {
   return login.body.token;
 }
 
-/** PASSWORD_WORKERS' default as h1server computes it on this machine (one per CPU but one). */
-async function defaultPasswordWorkers(): Promise<number | null> {
-  const out = await capture(Deno.execPath(), ["eval", "console.log(navigator.hardwareConcurrency)"]);
-  const count = Number(out?.stdout.trim());
-  return Number.isInteger(count) && count > 0 ? Math.max(1, count - 1) : null;
-}
-
-/** A throw-away database on the bench's PostgreSQL server, or why there is none. */
-interface BenchDatabase {
-  readonly url: string;
-  drop(): Promise<void>;
-}
-
-async function withAdmin<T>(url: string, work: (sql: postgres.Sql) => Promise<T>): Promise<T> {
-  const sql = postgres(url, { max: 1, connect_timeout: 3, idle_timeout: 1, onnotice: () => {} });
+/** A throw-away database on the PostgreSQL server the tests use (TEST_DATABASE_URL), or why there is none. */
+async function createBenchDatabase(): Promise<ThrowawayDatabase | string> {
   try {
-    return await work(sql);
-  } finally {
-    await sql.end({ timeout: 5 });
-  }
-}
-
-async function createBenchDatabase(): Promise<BenchDatabase | string> {
-  const adminUrl = Deno.env.get("BENCH_DATABASE_URL") || BENCH_POSTGRES_URL;
-  // Made here, never from input: safe to splice into DDL.
-  const name = `h1server_bench_${crypto.randomUUID().replaceAll("-", "").slice(0, 12)}`;
-  try {
-    await withAdmin(adminUrl, (sql) => sql.unsafe(`CREATE DATABASE "${name}"`));
+    return await createThrowawayDatabase();
   } catch (error) {
-    return `PostgreSQL at ${new URL(adminUrl).host} is not usable (${(error as Error).message})`;
+    return `PostgreSQL at ${new URL(testDatabaseUrl()).host} is not usable (${(error as Error).message})`;
   }
-  const url = new URL(adminUrl);
-  url.pathname = `/${name}`;
-  return {
-    url: url.toString(),
-    drop: () =>
-      withAdmin(adminUrl, (sql) => sql.unsafe(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`)).then(() => {}),
-  };
 }
 
 /**
@@ -147,7 +116,7 @@ async function createBenchDatabase(): Promise<BenchDatabase | string> {
  */
 async function startTargets(
   names: readonly AuthServerName[],
-  database: BenchDatabase | null,
+  database: ThrowawayDatabase | null,
   servers: Server[],
 ): Promise<Map<AuthServerName, Target>> {
   const started = AUTH_SERVERS.filter((spec) => names.includes(spec.name)).map((spec) => {
@@ -249,7 +218,8 @@ export async function runAuthSections(
   try {
     const targets = await startTargets(names, typeof database === "string" ? null : database, started);
     servers.push(...started);
-    const defaultWorkers = await defaultPasswordWorkers();
+    // PASSWORD_WORKERS' default on this machine, as h1server's config computes it.
+    const defaultWorkers = loadConfig({}, "development").auth.passwordWorkers;
 
     console.log("Bench user registered and logged in; /api/profile answers. Warming up…");
     const probes = new Map(comparisons.flatMap((c) => [c.measured, c.against]).map((p) => [JSON.stringify(p), p]));

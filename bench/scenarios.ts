@@ -89,8 +89,8 @@ export const H1SERVER_ENV: Readonly<Record<string, string>> = {
 
 /**
  * h1server as the auth sections compare it: bcrypt in the worker pool or on the main thread, on the
- * embedded database; and with the pool on the PostgreSQL server at 127.0.0.1:5432 (a throw-away database),
- * as in production.
+ * embedded database; and with the pool on a throw-away database on the PostgreSQL server the tests use
+ * (TEST_DATABASE_URL, default 127.0.0.1:5432), as in production.
  */
 export const AUTH_SERVERS = [
   // The default pool: one worker per CPU but one (PASSWORD_WORKERS' default).
@@ -100,9 +100,6 @@ export const AUTH_SERVERS = [
   { name: "PostgreSQL", env: { PASSWORD_WORKERS: "" }, postgres: true },
 ] as const;
 export type AuthServerName = (typeof AUTH_SERVERS)[number]["name"];
-
-/** The PostgreSQL server the "PostgreSQL" auth server uses (BENCH_DATABASE_URL overrides); a throw-away database is made on it. */
-export const BENCH_POSTGRES_URL = "postgres://postgres@127.0.0.1:5432/postgres";
 
 /** Registered and logged in through the API on every auth server before measuring. */
 export const BENCH_USER = { username: "bench_user", password: "bench-password-0123" } as const;

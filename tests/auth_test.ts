@@ -11,7 +11,7 @@ import { decodeJwt, decodeProtectedHeader, SignJWT } from "jose";
 import { InlineHasher, type PasswordHasher } from "../src/auth/passwords.ts";
 import type { Database } from "../src/db/database.ts";
 import { type Role, type User, UserRepository } from "../src/db/users.ts";
-import { launchApp, TEST_HASHER, TEST_JWT_SECRET, type TestApp } from "./helpers/app_core.ts";
+import { type Answer, launchApp, readAnswer, TEST_HASHER, TEST_JWT_SECRET, type TestApp } from "./helpers/app_core.ts";
 import { openTestEmbedded } from "./helpers/embedded.ts";
 import { pollUntil } from "./helpers/postgres.ts";
 import { get, post, RawClient, type RawResponse } from "./helpers/raw_client.ts";
@@ -74,30 +74,12 @@ function newPassword(): string {
   return `pw-${crypto.randomUUID()}`;
 }
 
-interface Answer {
-  readonly status: number;
-  readonly headers: Headers;
-  readonly text: string;
-  readonly body: Record<string, unknown>;
-}
-
-async function answer(response: Response): Promise<Answer> {
-  const text = await response.text();
-  let body: Record<string, unknown> = {};
-  try {
-    body = JSON.parse(text);
-  } catch {
-    // Not JSON: callers look at `text`.
-  }
-  return { status: response.status, headers: response.headers, text, body };
-}
-
 function postJson(app: TestApp, path: string, body: unknown, contentType = "application/json"): Promise<Answer> {
   return app.fetch(path, {
     method: "POST",
     headers: { "content-type": contentType },
     body: typeof body === "string" ? body : JSON.stringify(body),
-  }).then(answer);
+  }).then(readAnswer);
 }
 
 const register = (app: TestApp, username: unknown, password: unknown) =>
@@ -105,7 +87,7 @@ const register = (app: TestApp, username: unknown, password: unknown) =>
 const login = (app: TestApp, username: string, password: string) => postJson(app, "/api/login", { username, password });
 
 function getWith(app: TestApp, path: string, authorization?: string): Promise<Answer> {
-  return app.fetch(path, { headers: authorization === undefined ? {} : { authorization } }).then(answer);
+  return app.fetch(path, { headers: authorization === undefined ? {} : { authorization } }).then(readAnswer);
 }
 
 async function raw(app: TestApp, request: string): Promise<RawResponse> {

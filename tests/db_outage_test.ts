@@ -8,30 +8,15 @@
 import assert from "node:assert/strict";
 import { SignJWT } from "jose";
 import { type Database, DatabaseUnavailableError, type Queryable } from "../src/db/database.ts";
-import { launchApp, TEST_JWT_SECRET, type TestApp } from "./helpers/app_core.ts";
+import { type Answer, launchApp, readAnswer, TEST_JWT_SECRET, type TestApp } from "./helpers/app_core.ts";
 import { pollUntil, privateClusterUnavailable, startPrivateCluster, testIf } from "./helpers/postgres.ts";
 import { within } from "./helpers/server.ts";
 
 const CLUSTER_UNMET = privateClusterUnavailable();
 const UNAVAILABLE_BODY = "Service temporarily unavailable, try again shortly";
 
-interface Answer {
-  readonly status: number;
-  readonly headers: Headers;
-  readonly text: string;
-  readonly body: Record<string, unknown>;
-}
-
-async function call(app: TestApp, path: string, init: RequestInit = {}): Promise<Answer> {
-  const response = await app.fetch(path, init);
-  const text = await response.text();
-  let body: Record<string, unknown> = {};
-  try {
-    body = JSON.parse(text);
-  } catch {
-    // Not JSON (the static page).
-  }
-  return { status: response.status, headers: response.headers, text, body };
+function call(app: TestApp, path: string, init: RequestInit = {}): Promise<Answer> {
+  return app.fetch(path, init).then(readAnswer);
 }
 
 const json = (body: unknown): RequestInit => ({

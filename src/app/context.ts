@@ -2,6 +2,7 @@
  * The per-request context handed to middleware and handlers: the request (with params,
  * query and body readers), shared `state`, and the response being built.
  */
+import { joinBytes } from "../http/bytes.ts";
 import { ProtocolError } from "../http/errors.ts";
 import type { FieldList } from "../http/fields.ts";
 import { HeaderBlock, type HeaderInit } from "../http/header_block.ts";
@@ -98,13 +99,7 @@ export class AppRequest {
       if (total > limit) throw tooLarge(limit);
       parts.push(part);
     }
-    const out = new Uint8Array(total);
-    let at = 0;
-    for (const part of parts) {
-      out.set(part, at);
-      at += part.length;
-    }
-    return out;
+    return joinBytes(parts, total);
   }
 
   /** The body as a stream (no size limit beyond the server's). */

@@ -7,11 +7,13 @@
  *   assert.equal(response.status, 200);
  */
 import { ByteSink } from "../http/byte_sink.ts";
+import { joinBytes } from "../http/bytes.ts";
 import type { FieldList } from "../http/fields.ts";
-import type { HttpRequest, RequestBody, RequestHandler } from "../http/message.ts";
+import type { RequestBody, RequestHandler } from "../http/message.ts";
 import { NEED_DATA, RequestParser } from "../http/parser.ts";
 import type { BodyFraming, RequestHead } from "../http/request_head.ts";
 import { writeChunk, writeLastChunk, writeResponse } from "../http/response_writer.ts";
+import { IncomingRequest } from "../server/request.ts";
 
 export interface InjectInit {
   readonly method?: string;
@@ -39,7 +41,8 @@ export async function inject(handler: RequestHandler, target: string, init: Inje
 
   const event = parser.next();
   if (event === NEED_DATA || event.type !== "head") throw new Error("inject: the request head did not parse");
-  const request = new InjectedRequest(event.head, new ParsedBody(event.head, parser), init.remoteAddress);
+  const requestBody = new ParsedBody(event.head, parser);
+  const request = new IncomingRequest(event.head, requestBody, init.remoteAddress ?? "127.0.0.1:50000", false);
   const response = await handler(request);
 
   const sink = new ByteSink();
@@ -88,44 +91,7 @@ function dechunk(bytes: Uint8Array): Uint8Array {
     parts.push(bytes.subarray(lineEnd + 1, lineEnd + 1 + size));
     at = lineEnd + 1 + size + 2;
   }
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let offset = 0;
-  for (const part of parts) {
-    out.set(part, offset);
-    offset += part.length;
-  }
-  return out;
-}
-
-class InjectedRequest implements HttpRequest {
-  readonly method: string;
-  readonly target: string;
-  readonly path: string;
-  readonly query: string;
-  readonly authority: string;
-  readonly minorVersion: 0 | 1;
-  readonly headers: FieldList;
-  readonly keepAlive: boolean;
-  readonly expectContinue: boolean;
-  readonly framing: BodyFraming;
-  readonly contentLength: number;
-  readonly secure = false;
-
-  constructor(head: RequestHead, readonly body: RequestBody, readonly remoteAddress = "127.0.0.1:50000") {
-    ({
-      method: this.method,
-      target: this.target,
-      path: this.path,
-      query: this.query,
-      authority: this.authority,
-      minorVersion: this.minorVersion,
-      headers: this.headers,
-      keepAlive: this.keepAlive,
-      expectContinue: this.expectContinue,
-      framing: this.framing,
-      contentLength: this.contentLength,
-    } = head);
-  }
+  return joinBytes(parts);
 }
 
 /** A body already fully in the parser's buffer. */
@@ -155,13 +121,7 @@ class ParsedBody implements RequestBody {
   async bytes(): Promise<Uint8Array> {
     const parts: Uint8Array[] = [];
     for (let part = await this.read(); part !== null; part = await this.read()) parts.push(part);
-    const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-    let at = 0;
-    for (const part of parts) {
-      out.set(part, at);
-      at += part.length;
-    }
-    return out;
+    return joinBytes(parts);
   }
 
   async text(): Promise<string> {

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import bcrypt from "bcryptjs";
+import { timerFiresDuring } from "../../tests/helpers/event_loop.ts";
 import { InlineHasher, type PasswordHasher, WorkerPoolHasher } from "./passwords.ts";
 
 const CRASHING_WORKER = new URL("../../tests/helpers/crashing_password_worker.ts", import.meta.url);
@@ -13,19 +14,9 @@ async function withPool(size: number, cost: number, fn: (pool: WorkerPoolHasher)
   }
 }
 
-/** Whether a 0 ms timer set when the hash starts fires before the hash is done. */
-async function timerFiresDuringHash(hasher: PasswordHasher): Promise<boolean> {
-  const order: string[] = [];
-  const timer = new Promise<void>((resolve) =>
-    setTimeout(() => {
-      order.push("timer");
-      resolve();
-    }, 0)
-  );
-  await hasher.hash("a password of some length").then(() => order.push("hash"));
-  await timer;
-  return order[0] === "timer";
-}
+/** Whether timers fire while `hasher` hashes. */
+const timerFiresDuringHash = (hasher: PasswordHasher) =>
+  timerFiresDuring(() => hasher.hash("a password of some length"));
 
 Deno.test("worker pool: a hash carries the configured cost, verifies its password and refuses another", () =>
   withPool(2, 5, async (pool) => {

@@ -67,7 +67,7 @@ export async function openEmbeddedThreaded(dataDir: string | null): Promise<Data
   };
   const on = (tx?: number): Queryable => ({
     query: async <T extends Row = Row>(sql: string, params: readonly unknown[] = []) =>
-      await call({ op: "query", sql, params: [...params], tx }) as T[],
+      await call({ op: "query", sql, params, tx }) as T[],
     exec: async (sql: string) => void await call({ op: "exec", sql, tx }),
   });
 

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
+import { timerFiresDuring } from "../../tests/helpers/event_loop.ts";
 import { type Database, isUniqueViolation } from "./database.ts";
 import { openEmbedded } from "./embedded.ts";
 import { openEmbeddedThreaded } from "./embedded_threaded.ts";
@@ -13,19 +14,8 @@ async function withThreaded(fn: (db: Database) => Promise<void>, dataDir: string
   }
 }
 
-/** Whether a 0 ms timer set when a 300 ms query starts fires before the query has answered. */
-async function timerFiresDuringQuery(db: Database): Promise<boolean> {
-  const order: string[] = [];
-  const timer = new Promise<void>((resolve) =>
-    setTimeout(() => {
-      order.push("timer");
-      resolve();
-    }, 0)
-  );
-  await db.query("SELECT pg_sleep(0.3)").then(() => order.push("query"));
-  await timer;
-  return order[0] === "timer";
-}
+/** Whether timers fire while `db` runs a 300 ms query. */
+const timerFiresDuringQuery = (db: Database) => timerFiresDuring(() => db.query("SELECT pg_sleep(0.3)"));
 
 Deno.test("embedded thread: timers keep firing while a query runs (in-process PGlite blocks them)", async () => {
   await withThreaded(async (db) => assert.equal(await timerFiresDuringQuery(db), true));

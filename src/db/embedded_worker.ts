@@ -15,7 +15,7 @@ export type EmbeddedRequest =
     readonly id: number;
     readonly op: "query";
     readonly sql: string;
-    readonly params: unknown[];
+    readonly params: readonly unknown[];
     readonly tx?: number;
   }
   | { readonly id: number; readonly op: "exec"; readonly sql: string; readonly tx?: number }

@@ -5,6 +5,7 @@
  * date line (cached per second), the handler's HeaderBlock, then the framing and
  * connection fields, which the writer alone decides.
  */
+import { joinBytes } from "./bytes.ts";
 import type { ByteSink } from "./byte_sink.ts";
 import { dateLine } from "./date.ts";
 import { assertFieldName, assertFieldValue, FRAMING_FIELDS, HeaderBlock, type HeaderInit } from "./header_block.ts";
@@ -108,9 +109,9 @@ export class FixedResponse implements HttpResponse {
     this.status = status;
     this.headers = HeaderBlock.from(headers);
     this.body = body;
-    const head = concat(this.headers.bytes, encoder.encode(`${CONTENT_LENGTH}${body.length}\r\n\r\n`));
+    const head = joinBytes([this.headers.bytes, encoder.encode(`${CONTENT_LENGTH}${body.length}\r\n\r\n`)]);
     this.headTail = head;
-    this.tail = concat(head, body);
+    this.tail = joinBytes([head, body]);
     Object.freeze(this);
   }
 }
@@ -257,13 +258,6 @@ function writeExtraFields(sink: ByteSink, extra: ExtraFields): void {
     sink.latin1(value);
     sink.bytes(CRLF);
   }
-}
-
-function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
-  const out = new Uint8Array(a.length + b.length);
-  out.set(a);
-  out.set(b, a.length);
-  return out;
 }
 
 /** A body-less interim response, e.g. 100 Continue. */

@@ -5,6 +5,7 @@
  * (401, 413…) never causes the body to be received. On `Expect: 100-continue`,
  * the first read sends "100 Continue".
  */
+import { joinBytes } from "../http/bytes.ts";
 import { ProtocolError } from "../http/errors.ts";
 import type { FieldList } from "../http/fields.ts";
 import type { RequestBody } from "../http/message.ts";
@@ -115,13 +116,7 @@ export class IncomingBody implements ExchangeBody {
       parts.push(view.slice());
       total += view.length;
     }
-    const out = new Uint8Array(total);
-    let at = 0;
-    for (const part of parts) {
-      out.set(part, at);
-      at += part.length;
-    }
-    return out;
+    return joinBytes(parts, total);
   }
 
   async text(): Promise<string> {

@@ -118,3 +118,22 @@ async function copyTree(from: string, to: string): Promise<void> {
     else if (entry.isFile) await Deno.copyFile(join(from, entry.name), join(to, entry.name));
   }
 }
+
+/** An answer read whole: the body as text and, when it is JSON, parsed (else `{}`). */
+export interface Answer {
+  readonly status: number;
+  readonly headers: Headers;
+  readonly text: string;
+  readonly body: Record<string, unknown>;
+}
+
+export async function readAnswer(response: Response): Promise<Answer> {
+  const text = await response.text();
+  let body: Record<string, unknown> = {};
+  try {
+    body = JSON.parse(text);
+  } catch {
+    // Not JSON (a page, an empty body): callers look at `text`.
+  }
+  return { status: response.status, headers: response.headers, text, body };
+}
